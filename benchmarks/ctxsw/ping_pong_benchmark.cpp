@@ -1,0 +1,147 @@
+// What one hand-off between two parties costs, for each mechanism, model and placement, and the
+// mechanism alone beside it. The switch counters prove that a switch happened (or did not).
+#include <benchmark/benchmark.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "ctxsw/ctxsw_benchmarks.h"
+#include "ctxsw/doorbell.h"
+#include "ctxsw/partner.h"
+#include "ctxsw/ping_pong.h"
+#include "harness/counters.h"
+#include "harness/names.h"
+#include "harness/placement.h"
+#include "harness/shared_memory.h"
+#include "harness/switch_counts.h"
+
+namespace flynn::ctxsw {
+namespace {
+
+// Bytes each side touches per message: nothing, then from well inside L1 (16 KiB) to past a
+// typical L2 (1 MiB), so the cost of refilling caches after a switch shows as a curve.
+constexpr std::array<std::size_t, 5> kWorkingSets = {0, 16 << 10, 64 << 10, 256 << 10, 1 << 20};
+
+// The working-set sweep runs where every hand-off is a switch (one CPU) and for the mechanism
+// alone; the other placements run with nothing touched.
+bool sweeps_working_set(Placement placement) { return placement == Placement::same_cpu; }
+
+struct PartnerReport {
+  SwitchCounts switches;
+  std::uint64_t answered = 0;
+};
+
+// Lives in shared memory, so a forked partner uses the same bells and reports back through it.
+template <class Bell>
+struct Channel {
+  Bell to_partner;
+  Bell to_initiator;
+  PartnerReport report;
+};
+
+template <class Bell>
+void partner_side(Channel<Bell>& channel, int cpu, std::size_t bytes) {
+  if (cpu != PairPlan::kAnyCpu) bind_current_thread(Topology::machine(), cpu);
+  std::vector<std::byte> working_set(bytes);
+  // Counting starts after the warm-up message, so the counts cover the timed run only.
+  const std::uint32_t warm_up = channel.to_partner.wait();
+  const SwitchCounts before = SwitchCounts::of_this_thread();
+  channel.to_initiator.ring(warm_up + 1);
+  channel.report.answered = 1 + answer_until_stop(channel.to_partner, channel.to_initiator, working_set);
+  channel.report.switches = SwitchCounts::of_this_thread() - before;
+}
+
+// On one CPU the waker is often preempted by the woken side before it blocks, so a switch
+// shows as voluntary or involuntary; their sum is the switch count per hand-off.
+void report_switches(benchmark::State& state, const SwitchCounts& switches, double handoffs) {
+  state.counters["switches_per_op"] = static_cast<double>(switches.voluntary + switches.involuntary) / handoffs;
+  state.counters["voluntary_switches_per_op"] = static_cast<double>(switches.voluntary) / handoffs;
+  state.counters["involuntary_switches_per_op"] = static_cast<double>(switches.involuntary) / handoffs;
+}
+
+template <class Bell>
+void ping_pong(benchmark::State& state, Model model, const PairPlan& plan, std::size_t bytes) {
+  if (!plan.possible()) return skip(state, plan.skip_reason);
+  const ScopedBinding binding(Topology::machine(), plan.first);
+  const SharedObject<Channel<Bell>> channel;
+  Partner partner(model, [&] { partner_side(*channel, plan.second, bytes); });
+  std::vector<std::byte> working_set(bytes);
+
+  std::uint64_t k = 0;
+  std::uint64_t in_order = round_trip(channel->to_partner, channel->to_initiator, k++, working_set);
+  const SwitchCounts before = SwitchCounts::of_this_thread();
+  for (auto _ : state) {
+    in_order += round_trip(channel->to_partner, channel->to_initiator, k++, working_set);
+  }
+  const SwitchCounts mine = SwitchCounts::of_this_thread() - before;
+  channel->to_partner.ring(kStop);
+  partner.join();
+
+  if (in_order != k || channel->report.answered != k) {
+    return state.SkipWithError("the partner's answers were lost or out of order");
+  }
+  // A round trip is two hand-offs, each one a switch when the waiter has to block.
+  const double handoffs = 2.0 * static_cast<double>(state.iterations());
+  state.counters["ns_per_switch"] = ns_per_event(2);
+  report_switches(state, mine + channel->report.switches, handoffs);
+}
+
+template <class Bell>
+void alone(benchmark::State& state, std::size_t bytes) {
+  const Topology& topology = Topology::machine();
+  // Pinned like the same_cpu pair it is compared with, so a migration cannot add to it.
+  const ScopedBinding binding(topology, plan_pair(topology, Placement::same_cpu).first);
+  Bell bell;
+  std::vector<std::byte> working_set(bytes);
+  std::uint64_t k = 0;
+  std::uint64_t wrong = 0;
+  const SwitchCounts before = SwitchCounts::of_this_thread();
+  for (auto _ : state) {
+    wrong += ring_and_take(bell, k, working_set) != ping_message(k);
+    ++k;
+  }
+  const SwitchCounts mine = SwitchCounts::of_this_thread() - before;
+  if (wrong != 0) return state.SkipWithError("the bell returned a different message");
+  state.counters["ns_per_handoff"] = ns_per_event(1);
+  report_switches(state, mine, static_cast<double>(state.iterations()));
+}
+
+template <class Bell>
+void register_mechanism(const Topology& topology, std::string_view mechanism) {
+  for (Model model : {Model::threads, Model::processes}) {
+    if (model == Model::processes && !Bell::kProcessShared) continue;
+    for (Placement placement : kAllPlacements) {
+      const PairPlan plan = plan_pair(topology, placement);
+      for (std::size_t bytes : kWorkingSets) {
+        if (bytes != 0 && !sweeps_working_set(placement)) continue;
+        const auto name = BenchmarkName("ctxsw", mechanism, token(model))
+                              .param("placement", token(placement))
+                              .param("bytes", static_cast<std::int64_t>(bytes));
+        benchmark::RegisterBenchmark(name.str().c_str(), [=](benchmark::State& state) {
+          ping_pong<Bell>(state, model, plan, bytes);
+        })->UseRealTime();
+      }
+    }
+  }
+  for (std::size_t bytes : kWorkingSets) {
+    const auto name = BenchmarkName("ctxsw", mechanism, "alone").param("bytes", static_cast<std::int64_t>(bytes));
+    benchmark::RegisterBenchmark(name.str().c_str(), [=](benchmark::State& state) {
+      alone<Bell>(state, bytes);
+    })->UseRealTime();
+  }
+}
+
+}  // namespace
+
+void register_ping_pong_benchmarks(const Topology& topology) {
+  register_mechanism<FutexBell>(topology, "futex");
+  register_mechanism<PipeBell>(topology, "pipe");
+  register_mechanism<EventfdBell>(topology, "eventfd");
+  register_mechanism<CondvarBell>(topology, "condvar");
+  register_mechanism<YieldBell>(topology, "yield");
+}
+
+}  // namespace flynn::ctxsw

@@ -1,0 +1,12 @@
+// What each area's binary provides to the shared main.
+#pragma once
+
+#include "harness/topology.h"
+
+namespace flynn {
+
+// Registers the area's benchmarks (benchmark::RegisterBenchmark) for this machine. Throws
+// std::invalid_argument for bad input, which main turns into one line on stderr and exit 2.
+void register_area_benchmarks(const Topology& topology);
+
+}  // namespace flynn

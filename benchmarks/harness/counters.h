@@ -1,0 +1,36 @@
+// Counter helpers, so every area derives its figures the same way from Google Benchmark's own
+// timing (real time where the benchmark says UseRealTime) instead of timing by hand.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+namespace flynn {
+
+// Nanoseconds per event when every iteration performs `events_per_iteration` events.
+inline benchmark::Counter ns_per_event(double events_per_iteration) {
+  // The library reports value * iterations / seconds; inverted, with the value scaled by 1e-9,
+  // that is nanoseconds per event.
+  return benchmark::Counter(events_per_iteration * 1e-9,
+                            benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+// Nanoseconds per event for a total count over the whole timed run.
+inline benchmark::Counter ns_per_total_event(double events) {
+  return benchmark::Counter(events * 1e-9, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+// Events per second for a total count over the whole timed run.
+inline benchmark::Counter per_second(double events) { return benchmark::Counter(events, benchmark::Counter::kIsRate); }
+
+// Events per second when every iteration performs `events_per_iteration` events.
+inline benchmark::Counter per_second_per_iteration(double events_per_iteration) {
+  return benchmark::Counter(events_per_iteration, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// A skipped benchmark: Google Benchmark 1.7 has no "skip" state, so the reason travels as an
+// error message with this prefix, which scripts/ read as "skipped", not "failed".
+inline void skip(benchmark::State& state, const std::string& reason) {
+  state.SkipWithError(("skipped: " + reason).c_str());
+}
+
+}  // namespace flynn

@@ -1,0 +1,27 @@
+// The one main of every flynn binary: Google Benchmark's flags, nothing unknown let through,
+// and the machine's description in the JSON context.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "harness/area.h"
+#include "harness/context.h"
+#include "harness/topology.h"
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  // A mistyped flag would otherwise be ignored and the run would silently measure the defaults.
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  try {
+    const flynn::Topology& topology = flynn::Topology::machine();
+    flynn::add_machine_context(topology);
+    flynn::register_area_benchmarks(topology);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "%s: error: %s\n", argv[0], error.what());
+    return 2;
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,14 @@
+# Every dependency comes from Debian's packages (scripts/packages.txt) as an imported target.
+find_package(Threads REQUIRED)
+find_package(benchmark REQUIRED)
+# Debian's xsimd 8.1 target names a bare `xtl` in its link interface: the xtl package must be
+# found first so that name resolves to its target instead of a missing -lxtl.
+find_package(xtl REQUIRED)
+find_package(xsimd REQUIRED)
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(HWLOC REQUIRED IMPORTED_TARGET hwloc)
+pkg_check_modules(NUMA REQUIRED IMPORTED_TARGET numa)
+if(FLYNN_TESTS)
+  find_package(GTest REQUIRED)
+endif()

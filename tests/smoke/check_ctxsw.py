@@ -1,0 +1,56 @@
+"""Runs flynn_ctxsw briefly and checks that every figure carries its proof."""
+
+import sys
+
+from smoke_run import Failures, list_tests, run_json
+
+from flynn.names import parse
+
+SWITCH_COUNTERS = ("switches_per_op", "voluntary_switches_per_op", "involuntary_switches_per_op")
+BLOCKING = {"futex", "pipe", "eventfd", "condvar"}
+
+
+def main(binary: str) -> int:
+    failures = Failures()
+    expected = set(list_tests(binary))
+    result = run_json(binary, "--benchmark_min_time=0.01")
+    runs = {run["name"]: run for run in result["benchmarks"]}
+    failures.check(expected == set(runs), f"listed but not run: {sorted(expected - set(runs))[:5]}")
+    failures.check("cpu_model" in result["context"], "context lacks the machine description")
+    work_per_thread: dict[int, float] = {}
+    for name, run in runs.items():
+        parsed = parse(name)
+        if run.get("error_occurred"):
+            message = run.get("error_message", "")
+            failures.check(message.startswith("skipped: ") and len(message) > len("skipped: "),
+                           f"{name} failed: {message!r}")
+            continue
+        if parsed.kernel == "timeslice":
+            threads = int(parsed.params["threads"])
+            work_per_thread[threads] = run["work_units_per_second_per_thread"]
+            if threads > 1:
+                failures.check(run.get("involuntary_switches_per_second", 0) > 0,
+                               f"{name}: busy threads sharing a CPU were never preempted")
+                failures.check(run.get("mean_time_slice_ns", 0) > 0, f"{name}: no time slice")
+            continue
+        for counter in SWITCH_COUNTERS:
+            failures.check(counter in run, f"{name} lacks {counter}")
+        if parsed.variant == "alone":
+            failures.check(run.get("ns_per_handoff", 0) > 0, f"{name} lacks ns_per_handoff")
+            failures.check(run["voluntary_switches_per_op"] < 0.05, f"{name} blocked without a partner")
+            continue
+        failures.check(run.get("ns_per_switch", 0) > 0, f"{name} lacks ns_per_switch")
+        if parsed.kernel in BLOCKING and parsed.params["placement"] == "same_cpu":
+            # Sharing one CPU, every hand-off must switch: about one switch per op.
+            failures.check(0.7 <= run["switches_per_op"] <= 1.5,
+                           f"{name}: {run['switches_per_op']:.2f} switches per hand-off, expected about 1")
+    if 1 in work_per_thread and 4 in work_per_thread:
+        # Four threads on one CPU each get about a quarter of it.
+        failures.check(work_per_thread[4] < 0.5 * work_per_thread[1],
+                       f"4 threads on one CPU each did {work_per_thread[4]:.0f} units/s vs {work_per_thread[1]:.0f} alone")
+    print(f"{binary}: {len(runs)} benchmarks checked")
+    return failures.exit_code()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
