@@ -1,7 +1,7 @@
 #include "ctxsw/ctxsw_benchmarks.h"
 #include "harness/area.h"
 
-void flynn::register_area_benchmarks(const Topology& topology) {
+void flynn::register_area_benchmarks(const Topology& topology, Options&) {
   ctxsw::register_ping_pong_benchmarks(topology);
   ctxsw::register_timeslice_benchmarks(topology);
 }

@@ -10,13 +10,15 @@
 #include "harness/topology.h"
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  // A mistyped flag would otherwise be ignored and the run would silently measure the defaults.
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   try {
+    flynn::Options options = flynn::Options::extract(argc, argv);
+    benchmark::Initialize(&argc, argv);
+    // A mistyped flag would otherwise be ignored and the run would silently measure the defaults.
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
     const flynn::Topology& topology = flynn::Topology::machine();
+    flynn::register_area_benchmarks(topology, options);
+    options.require_all_taken();
     flynn::add_machine_context(topology);
-    flynn::register_area_benchmarks(topology);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "%s: error: %s\n", argv[0], error.what());
     return 2;
