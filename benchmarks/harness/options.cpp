@@ -61,6 +61,27 @@ std::uint64_t Options::take_bytes(const std::string& key, std::uint64_t fallback
   return bytes;
 }
 
+std::vector<int> Options::take_int_list(const std::string& key, std::vector<int> fallback) {
+  taken_.push_back(key);
+  const auto found = values_.find(key);
+  if (found == values_.end()) return fallback;
+  std::vector<int> list;
+  std::string_view rest = found->second;
+  for (;;) {
+    const auto comma = rest.find(',');
+    const std::string item(rest.substr(0, comma));
+    const bool digits_only = !item.empty() && item.size() <= 9 &&
+                             std::all_of(item.begin(), item.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    if (!digits_only) {
+      throw std::invalid_argument("--flynn_" + key + " must be a comma-separated list of non-negative integers, got '" +
+                                  found->second + "'");
+    }
+    list.push_back(std::stoi(item));
+    if (comma == std::string_view::npos) return list;
+    rest.remove_prefix(comma + 1);
+  }
+}
+
 void Options::require_all_taken() const {
   for (const auto& [key, value] : values_) {
     if (std::find(taken_.begin(), taken_.end(), key) == taken_.end()) {

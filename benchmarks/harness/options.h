@@ -19,6 +19,9 @@ class Options {
   // A size in bytes: a positive integer with an optional K, M or G suffix (powers of 1024).
   // Throws std::invalid_argument naming the flag when the value is not one.
   std::uint64_t take_bytes(const std::string& key, std::uint64_t fallback);
+  // A comma-separated list of non-negative integers ("0,1" or "1,2,4"). Throws
+  // std::invalid_argument naming the flag when an element is not one.
+  std::vector<int> take_int_list(const std::string& key, std::vector<int> fallback);
   // Throws std::invalid_argument naming the first flag no area took.
   void require_all_taken() const;
 

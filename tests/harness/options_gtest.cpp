@@ -32,6 +32,14 @@ TEST(Options, ExtractRemovesOnlyFlynnFlags) {
   EXPECT_EQ(options.take_bytes("absent", 7), 7u);
 }
 
+TEST(Options, IntListsParseAndRejectJunk) {
+  Options options = Options::from({{"nodes", "0,1,3"}, {"threads", "1,,2"}, {"neg", "-1"}});
+  EXPECT_EQ(options.take_int_list("nodes", {}), (std::vector<int>{0, 1, 3}));
+  EXPECT_THROW(options.take_int_list("threads", {}), std::invalid_argument);
+  EXPECT_THROW(options.take_int_list("neg", {}), std::invalid_argument);
+  EXPECT_EQ(options.take_int_list("absent", {2}), (std::vector<int>{2}));
+}
+
 TEST(Options, BadValuesAreErrors) {
   Options options = Options::from({{"max_bytes", "-1"}});
   EXPECT_THROW(options.take_bytes("max_bytes", 1), std::invalid_argument);
