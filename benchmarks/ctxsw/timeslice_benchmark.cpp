@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "ctxsw/busy_work.h"
+#include "common/spin.h"
 #include "ctxsw/ctxsw_benchmarks.h"
 #include "harness/counters.h"
 #include "harness/names.h"
@@ -17,8 +17,10 @@
 namespace flynn::ctxsw {
 namespace {
 
-// About 10-30 ms of work per thread and iteration on current CPUs: several scheduler slices
-// (a few ms each), so preemption shows even with one iteration.
+// A work unit is 1024 dependent xorshift steps (a few microseconds); 8192 units are 10-30 ms
+// per thread and iteration on current CPUs: several scheduler slices (a few ms each), so
+// preemption shows even with one iteration.
+constexpr std::uint64_t kStepsPerUnit = 1024;
 constexpr std::uint64_t kUnitsPerIteration = 8192;
 
 void timeslice(benchmark::State& state, int threads) {
@@ -40,7 +42,7 @@ void timeslice(benchmark::State& state, int threads) {
         sync.arrive_and_wait();
         if (stop.load()) return;
         const SwitchCounts before = SwitchCounts::of_this_thread();
-        results[i] += busy_work(i + 1, kUnitsPerIteration);
+        results[i] += spin(i + 1, kUnitsPerIteration * kStepsPerUnit);
         during_work[i] = during_work[i] + (SwitchCounts::of_this_thread() - before);
         sync.arrive_and_wait();
       }
