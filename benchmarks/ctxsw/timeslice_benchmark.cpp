@@ -59,7 +59,7 @@ void timeslice(benchmark::State& state, int threads) {
   std::int64_t preemptions = 0;
   for (const SwitchCounts& counts : during_work) preemptions += counts.involuntary;
   benchmark::DoNotOptimize(results.data());
-  state.counters["threads"] = threads;
+  state.counters["busy_threads"] = threads;
   state.counters["work_units_per_second_per_thread"] = per_second_per_iteration(kUnitsPerIteration);
   state.counters["involuntary_switches_per_second"] = per_second(static_cast<double>(preemptions));
   // The one CPU is busy for the whole run, so run time / preemptions is the mean slice; with no

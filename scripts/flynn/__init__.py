@@ -1,0 +1,1 @@
+"""flynn: run, merge, summarise and plot the flynn microbenchmarks."""

@@ -1,0 +1,76 @@
+"""`scripts/plot RESULT.json [--out DIR]`: one PNG per area present in a result file."""
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.figure import Figure  # noqa: E402  (the backend must be chosen first)
+
+from flynn import ctxsw_plot, results  # noqa: E402
+from flynn.errors import ArgumentParser, FlynnError, entry_point  # noqa: E402
+from flynn.results import Result, Run  # noqa: E402
+
+Plotter = Callable[[Result, list[Run]], Figure]
+
+PLOTTERS: dict[str, Plotter] = {
+    "ctxsw": ctxsw_plot.figure,
+}
+
+_DPI = 110
+
+
+def stem(path: Path) -> str:
+    return path.name.removesuffix(".json")
+
+
+def _save_atomic(figure: Figure, path: Path) -> None:
+    """Like results.write_atomic: a reader never sees half a PNG."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
+    os.close(descriptor)
+    try:
+        figure.savefig(temporary, dpi=_DPI)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_plots(result: Result, out_dir: Path) -> list[Path]:
+    areas = results.runs_by_area(result)
+    if not areas:
+        raise FlynnError(f"{result.path}: no benchmarks to plot")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FlynnError(f"{out_dir}: not a directory")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for area, runs in areas.items():
+        plotter = PLOTTERS.get(area)
+        if plotter is None:
+            print(f"note: no plot for area {area!r} yet; skipped", file=sys.stderr)
+            continue
+        if not any(run.repetitions for run in runs):
+            print(f"note: area {area!r} has no measured benchmark; no plot", file=sys.stderr)
+            continue
+        path = out_dir / f"{stem(result.path)}-{area}.png"
+        _save_atomic(plotter(result, runs), path)
+        written.append(path)
+    return written
+
+
+@entry_point
+def main(argv: list[str]) -> int:
+    parser = ArgumentParser(prog="scripts/plot", description=__doc__)
+    parser.add_argument("result", type=Path, help="a Google Benchmark JSON file (scripts/run writes one)")
+    parser.add_argument("--out", type=Path, help="directory for the PNGs (default: beside RESULT)")
+    args = parser.parse_args(argv)
+    result = results.load(args.result)
+    for path in write_plots(result, args.out or args.result.parent):
+        print(path)
+    return 0

@@ -1,0 +1,185 @@
+"""`scripts/run`: build, run every built area binary, merge their results into one
+file, cross-check against perf, plot, and print a summary."""
+
+import argparse
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flynn import build, perf_check, plot, results, summary
+from flynn.errors import EXIT_FINDING, ArgumentParser, FlynnError, entry_point
+
+# One binary per area; scripts/run runs those that are built, in this order.
+AREAS = [("ctxsw", "flynn_ctxsw"), ("simd", "flynn_simd"), ("mimd", "flynn_mimd"), ("numa", "flynn_numa")]
+DEFAULT_REPETITIONS = 3
+# Google Benchmark's own 0.5 s per benchmark makes a full run of every area take
+# most of an hour on 2 cores; 0.1 s still gives thousands of µs-scale hand-offs.
+DEFAULT_MIN_TIME = "0.1"
+# --quick: enough to see every family work end to end in under a minute, not to compare.
+QUICK_MIN_TIME = "0.01"
+RUNS_DIR = build.REPO_ROOT / "results" / "runs"
+
+
+class BinaryFailed(Exception):
+    """A benchmark binary crashed or wrote no usable result: a finding, exit 1."""
+
+
+@dataclass(frozen=True)
+class Binary:
+    area: str
+    path: Path
+    count: int
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}")
+    return value
+
+
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    own, extra = (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
+    parser = ArgumentParser(
+        prog="scripts/run",
+        description=__doc__,
+        epilog="Flags after `--` go to every benchmark binary unchanged, "
+        "e.g. -- --benchmark_enable_random_interleaving=true",
+    )
+    parser.add_argument("--quick", action="store_true", help=f"min_time {QUICK_MIN_TIME} s and 1 repetition")
+    parser.add_argument(
+        "--filter", metavar="REGEX", help="Google Benchmark's --benchmark_filter, e.g. '^ctxsw/pipe/'"
+    )
+    parser.add_argument(
+        "--repetitions", metavar="N", type=_positive,
+        help=f"repetitions per benchmark (default {DEFAULT_REPETITIONS}, 1 with --quick)",
+    )
+    parser.add_argument(
+        "--out", metavar="FILE", type=Path,
+        help=f"result file (default {RUNS_DIR.relative_to(build.REPO_ROOT)}/<host>-<UTC time>.json)",
+    )
+    args = parser.parse_args(own)
+    for flag in extra:
+        if flag.startswith("--benchmark_out"):
+            raise FlynnError(f"{flag.split('=')[0]} is set by scripts/run; use --out FILE")
+    if args.repetitions is None:
+        args.repetitions = 1 if args.quick else DEFAULT_REPETITIONS
+    return args, extra
+
+
+def default_out() -> Path:
+    host = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname().split(".")[0]) or "host"
+    return RUNS_DIR / f"{host}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+
+
+def _filter_flags(pattern: str | None) -> list[str]:
+    return [] if pattern is None else [f"--benchmark_filter={pattern}"]
+
+
+def _count(path: Path, pattern: str | None) -> int:
+    command = [str(path), "--benchmark_list_tests", *_filter_flags(pattern)]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        lines = (completed.stderr or completed.stdout).strip().splitlines()
+        raise BinaryFailed(
+            f"`{shlex.join(command)}` exited {completed.returncode}: {lines[-1] if lines else 'no output'}"
+        )
+    return sum(1 for line in completed.stdout.splitlines() if line.strip())
+
+
+def _selected(pattern: str | None) -> list[Binary]:
+    built, missing = [], []
+    for area, name in AREAS:
+        path = build.BIN_DIR / name
+        (built if path.is_file() else missing).append((area, path))
+    if missing:
+        print(f"note: not built yet, skipped: {', '.join(path.name for _, path in missing)}", file=sys.stderr)
+    chosen = [Binary(area, path, _count(path, pattern)) for area, path in built]
+    return [binary for binary in chosen if binary.count > 0]
+
+
+def _run_binary(binary: Binary, out: Path, flags: list[str], extra: list[str], header: str) -> results.Result:
+    print(header, file=sys.stderr, flush=True)
+    # The user's flags come last so that they win over our defaults.
+    command = [str(binary.path), *flags, f"--benchmark_out={out}", "--benchmark_out_format=json", *extra]
+    # The binary's console table is progress, so it goes to stderr with ours.
+    status = subprocess.run(command, stdout=sys.stderr.fileno(), check=False).returncode
+    if status != 0:
+        raise BinaryFailed(f"{binary.path.name} failed with exit status {status}")
+    try:
+        return results.load(out)
+    except FlynnError as error:
+        raise BinaryFailed(f"{binary.path.name} wrote no usable result: {error}") from None
+
+
+def _run_all(binaries: list[Binary], args: argparse.Namespace, extra: list[str]) -> list[results.Result]:
+    flags = [
+        *_filter_flags(args.filter),
+        f"--benchmark_repetitions={args.repetitions}",
+        f"--benchmark_min_time={QUICK_MIN_TIME if args.quick else DEFAULT_MIN_TIME}",
+    ]
+    loaded = []
+    # The per-binary files are only inputs to the merge; the directory goes
+    # away on any exit, Ctrl-C included.
+    with tempfile.TemporaryDirectory(prefix="flynn-run-") as scratch:
+        for index, binary in enumerate(binaries, 1):
+            header = (
+                f"[{index}/{len(binaries)}] {binary.path.name}: "
+                f"{binary.count} benchmarks x {args.repetitions} repetitions"
+            )
+            loaded.append(_run_binary(binary, Path(scratch) / f"{binary.path.name}.json", flags, extra, header))
+    return loaded
+
+
+def _cross_check(out: Path, document: dict[str, Any], quick: bool) -> None:
+    if perf_check.reference(results.from_document(out, document)) is None:
+        return
+    ns = perf_check.measure(perf_check.QUICK_LOOPS if quick else perf_check.LOOPS)
+    if ns is not None:
+        document["context"][perf_check.CONTEXT_KEY] = f"{ns:.1f}"
+        results.write_atomic(out, document)
+
+
+@entry_point
+def main(argv: list[str]) -> int:
+    args, extra = parse_args(argv)
+    out = args.out or default_out()
+    if out.is_dir():
+        raise FlynnError(f"--out {out}: is a directory")
+    build.build()
+    try:
+        binaries = _selected(args.filter)
+        if not binaries:
+            raise FlynnError(
+                "no benchmark matches" + (f" --filter {args.filter!r}" if args.filter else "")
+                + f" in the binaries under {build.BIN_DIR}"
+            )
+        loaded = _run_all(binaries, args, extra)
+    except BinaryFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FINDING
+
+    document = results.merge(loaded)
+    # Written before the cross-check, so a hang or Ctrl-C there keeps the data.
+    results.write_atomic(out, document)
+    _cross_check(out, document, args.quick)
+    numa = [result for binary, result in zip(binaries, loaded) if binary.area == "numa"]
+    if numa and numa[0].context.get("topology_numa_nodes") == "1":
+        print("note: 1 NUMA node: remote-memory pairs are skipped", file=sys.stderr)
+
+    result = results.from_document(out, document)
+    plots = plot.write_plots(result, out.parent)
+    print(summary.format_summary(result))
+    print(f"result: {out}")
+    print(f"plots: {' '.join(str(path) for path in plots) or 'none'}")
+    return 0

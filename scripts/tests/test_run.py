@@ -1,0 +1,161 @@
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from flynn import build, perf_check, run
+
+SCRIPTS = Path(__file__).resolve().parents[1]
+
+FAKE_BINARY = """\
+#!/usr/bin/python3
+# Stands in for a Google Benchmark binary: lists and "runs" the benchmarks of a fixture.
+import json, re, shutil, sys
+fixture, status, log = {fixture!r}, {status!r}, {log!r}
+args = sys.argv[1:]
+pattern = next((a.split("=", 1)[1] for a in args if a.startswith("--benchmark_filter=")), ".")
+rows = json.load(open(fixture))["benchmarks"]
+names = [n for n in dict.fromkeys(r.get("run_name", r["name"]) for r in rows) if re.search(pattern, n)]
+if "--benchmark_list_tests" in args:
+    print("\\n".join(names))
+    sys.exit(0)
+open(log, "w").write("\\n".join(args))
+print("fake console table")
+shutil.copy(fixture, next(a.split("=", 1)[1] for a in args if a.startswith("--benchmark_out=")))
+sys.exit(status)
+"""
+
+
+@pytest.fixture
+def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "bin"
+    directory.mkdir()
+    monkeypatch.setattr(build, "BIN_DIR", directory)
+    monkeypatch.setattr(build, "build", lambda options=(): None)
+    monkeypatch.setattr(perf_check, "measure", lambda loops: 2300.0)
+    return directory
+
+
+def _install(bin_dir: Path, name: str, fixture: Path, status: int = 0) -> Path:
+    log = bin_dir / f"{name}.args"
+    path = bin_dir / name
+    path.write_text(FAKE_BINARY.format(fixture=str(fixture), status=status, log=str(log)))
+    path.chmod(0o755)
+    return log
+
+
+def test_zero_repetitions_is_rejected_before_building(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setattr(build, "build", lambda options=(): pytest.fail("built before checking the flags"))
+    assert run.main(["--repetitions", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: argument --repetitions: must be a positive integer")
+    assert err.count("\n") == 1
+
+
+def test_script_rejects_zero_repetitions() -> None:
+    completed = subprocess.run(
+        [str(SCRIPTS / "run"), "--repetitions", "0"], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines()[-1].startswith("error: argument --repetitions")
+
+
+def test_flags() -> None:
+    args, extra = run.parse_args(["--quick", "--filter", "^ctxsw/", "--", "--benchmark_min_time=1", "--x"])
+    assert (args.quick, args.repetitions, args.filter) == (True, 1, "^ctxsw/")
+    assert extra == ["--benchmark_min_time=1", "--x"]
+    assert run.parse_args(["--quick", "--repetitions", "5"])[0].repetitions == 5
+    assert run.parse_args([])[0].repetitions == run.DEFAULT_REPETITIONS
+
+
+def test_result_file_flags_belong_to_run(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setattr(build, "build", lambda options=(): pytest.fail("built before checking the flags"))
+    assert run.main(["--", "--benchmark_out=x.json"]) == 2
+    assert capsys.readouterr().err == "error: --benchmark_out is set by scripts/run; use --out FILE\n"
+
+
+def test_default_out_names_host_and_utc_time() -> None:
+    out = run.default_out()
+    assert out.parent == run.RUNS_DIR
+    assert out.name.endswith("Z.json") and "-20" in out.name
+
+
+def test_full_run_merges_cross_checks_plots_and_summarises(
+    bin_dir: Path, tmp_path: Path, fixtures: Path, capfd
+) -> None:
+    ctxsw_log = _install(bin_dir, "flynn_ctxsw", fixtures / "ctxsw_small.json")
+    _install(bin_dir, "flynn_simd", fixtures / "simd_tiny.json")
+    out = tmp_path / "runs" / "r.json"
+
+    status = run.main(["--quick", "--out", str(out), "--", "--benchmark_enable_random_interleaving=true"])
+    captured = capfd.readouterr()
+    assert status == 0, captured.err
+
+    merged = json.loads(out.read_text())
+    assert merged["context"]["flynn_binaries"] == "flynn_ctxsw,flynn_simd"
+    assert merged["context"][perf_check.CONTEXT_KEY] == "2300.0"
+    assert len(merged["benchmarks"]) == 284 + 2
+    assert sorted(path.name for path in out.parent.iterdir()) == ["r-ctxsw.png", "r.json"]
+
+    assert "[1/2] flynn_ctxsw: 44 benchmarks x 1 repetitions" in captured.err
+    assert "[2/2] flynn_simd: 2 benchmarks x 1 repetitions" in captured.err
+    assert "note: not built yet, skipped: flynn_mimd, flynn_numa" in captured.err
+    assert "fake console table" in captured.err and "fake console table" not in captured.out
+    assert captured.out.startswith("# flynn results: bench-vm-01")
+    assert "ratio flynn/perf 1.08: agree within 15%" in captured.out
+    assert captured.out.splitlines()[-2:] == [f"result: {out}", f"plots: {out.parent / 'r-ctxsw.png'}"]
+
+    args = ctxsw_log.read_text().splitlines()
+    assert "--benchmark_repetitions=1" in args and "--benchmark_min_time=0.01" in args
+    assert args[-1] == "--benchmark_enable_random_interleaving=true"
+
+
+def test_filter_limits_binaries_and_skips_perf(bin_dir: Path, tmp_path: Path, fixtures: Path, capfd) -> None:
+    _install(bin_dir, "flynn_ctxsw", fixtures / "ctxsw_small.json")
+    simd_log = _install(bin_dir, "flynn_simd", fixtures / "simd_tiny.json")
+    out = tmp_path / "r.json"
+    assert run.main(["--filter", "^simd/", "--out", str(out)]) == 0
+    err = capfd.readouterr().err
+    assert "[1/1] flynn_simd: 2 benchmarks x 3 repetitions" in err
+    assert perf_check.CONTEXT_KEY not in json.loads(out.read_text())["context"]
+    assert "--benchmark_filter=^simd/" in simd_log.read_text().splitlines()
+
+
+def test_filter_matching_nothing_is_bad_input(bin_dir: Path, tmp_path: Path, fixtures: Path, capfd) -> None:
+    _install(bin_dir, "flynn_ctxsw", fixtures / "ctxsw_small.json")
+    assert run.main(["--filter", "^nothing/", "--out", str(tmp_path / "r.json")]) == 2
+    assert "error: no benchmark matches --filter '^nothing/'" in capfd.readouterr().err
+    assert list(tmp_path.glob("*.json")) == []
+
+
+def test_failing_binary_is_a_finding_and_keeps_the_old_result(
+    bin_dir: Path, tmp_path: Path, fixtures: Path, capfd
+) -> None:
+    _install(bin_dir, "flynn_ctxsw", fixtures / "ctxsw_small.json")
+    _install(bin_dir, "flynn_simd", fixtures / "simd_tiny.json", status=3)
+    out = tmp_path / "r.json"
+    out.write_text('{"old": true}')
+    assert run.main(["--out", str(out)]) == 1
+    assert "error: flynn_simd failed with exit status 3" in capfd.readouterr().err
+    assert json.loads(out.read_text()) == {"old": True}
+    assert [path.name for path in tmp_path.iterdir() if path.name != "bin"] == ["r.json"]
+
+
+def test_single_numa_node_note(bin_dir: Path, tmp_path: Path, capfd) -> None:
+    numa = tmp_path / "numa.json"
+    numa.write_text(json.dumps({
+        "context": {"executable": "flynn_numa", "topology_numa_nodes": "1"},
+        "benchmarks": [
+            {"name": "numa/chase/local/bytes:4096", "run_type": "iteration", "real_time": 80.0,
+             "time_unit": "ns", "ns_per_load": 80.0},
+            {"name": "numa/chase/remote/bytes:4096", "run_type": "iteration", "error_occurred": True,
+             "error_message": "skipped: 1 NUMA node"},
+        ],
+    }))
+    _install(bin_dir, "flynn_numa", numa)
+    assert run.main(["--out", str(tmp_path / "r.json")]) == 0
+    captured = capfd.readouterr()
+    assert captured.err.count("note: 1 NUMA node: remote-memory pairs are skipped") == 1
+    assert "- numa/chase/remote/bytes:4096: 1 NUMA node" in captured.out
+    assert captured.out.splitlines()[-1] == "plots: none"

@@ -1,0 +1,65 @@
+from pathlib import Path
+
+from flynn import perf_check, results, summary
+
+
+def _summary(fixtures: Path, name: str = "ctxsw_small.json") -> str:
+    return summary.format_summary(results.load(fixtures / name))
+
+
+def test_header_names_the_machine(fixtures: Path) -> None:
+    text = _summary(fixtures)
+    assert text.startswith("# flynn results: bench-vm-01, AMD EPYC 7B13\n")
+    assert "warning: runs under a hypervisor (kvm)" in text
+
+
+def test_tables_per_counter_set(fixtures: Path) -> None:
+    text = _summary(fixtures)
+    assert "## ctxsw" in text
+    assert (
+        "| benchmark | reps | ns_per_switch | involuntary_switches_per_op | voluntary_switches_per_op"
+        " | spread of ns_per_switch |"
+    ) in text
+    assert "| benchmark | reps | ns_per_handoff | involuntary_switches_per_op |" in text
+    assert "| benchmark | reps | work_units_per_second_per_thread | involuntary_switches_per_second |" in text
+    assert "| ctxsw/pipe/processes/placement:same_cpu/bytes:0/real_time | 3 | 2,480 | 0 | 1 | 3.5% |" in text
+
+
+def test_skipped_benchmarks_are_listed_with_their_reason(fixtures: Path) -> None:
+    text = _summary(fixtures)
+    assert "skipped (6):" in text
+    assert "- ctxsw/futex/threads/placement:smt/bytes:0/real_time: no SMT siblings: every core has 1 PU" in text
+    assert "| ctxsw/futex/threads/placement:smt" not in text
+
+
+def test_real_errors_are_listed_apart(tmp_path: Path) -> None:
+    document = {
+        "context": {"host_name": "h"},
+        "benchmarks": [
+            {"name": "ctxsw/futex/threads/placement:same_cpu/bytes:0/real_time", "run_type": "iteration",
+             "error_occurred": True, "error_message": "futex wait: EINVAL"},
+        ],
+    }
+    text = summary.format_summary(results.from_document(tmp_path / "x.json", document))
+    assert "errors (1):\n- ctxsw/futex/threads/placement:same_cpu/bytes:0/real_time: futex wait: EINVAL" in text
+    assert "skipped" not in text
+
+
+def test_runs_without_counters_show_real_time(fixtures: Path, tmp_path: Path) -> None:
+    document = {
+        "context": {},
+        "benchmarks": [
+            {"name": "mimd/sum/openmp", "run_type": "iteration", "real_time": 1.5, "time_unit": "us"},
+        ],
+    }
+    text = summary.format_summary(results.from_document(tmp_path / "x.json", document))
+    assert "| benchmark | reps | real_time_ns | spread of real_time_ns |" in text
+    assert "| mimd/sum/openmp | 1 | 1,500 | - |" in text
+
+
+def test_perf_cross_check_is_reported(fixtures: Path) -> None:
+    result = results.load(fixtures / "ctxsw_small.json")
+    result.context[perf_check.CONTEXT_KEY] = "2300.0"
+    text = summary.format_summary(result)
+    assert "perf bench sched pipe: 2300 ns/switch" in text
+    assert "ratio flynn/perf 1.08: agree within 15%" in text
