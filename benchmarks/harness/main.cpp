@@ -7,9 +7,11 @@
 
 #include "harness/area.h"
 #include "harness/context.h"
+#include "harness/environment.h"
 #include "harness/topology.h"
 
 int main(int argc, char** argv) {
+  flynn::remember_command_line(argc, argv);
   try {
     flynn::Options options = flynn::Options::extract(argc, argv);
     benchmark::Initialize(&argc, argv);
