@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "flynn/build_info.h"
+#include "harness/clock.h"
 #include "harness/isa.h"
 
 namespace flynn {
@@ -82,6 +83,8 @@ std::map<std::string, std::string> machine_context(const Topology& topology) {
       {"thp_mode", bracketed_choice(first_line("/sys/kernel/mm/transparent_hugepage/enabled"))},
       {"cpu_governor", first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")},
       {"hypervisor", hypervisor()},
+      {"clock_hz_estimate", std::to_string(estimated_clock_hz())},
+      {"clock_estimate_method", kClockEstimateMethod},
   };
 }
 

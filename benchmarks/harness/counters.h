@@ -4,6 +4,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "harness/clock.h"
+
 namespace flynn {
 
 // Nanoseconds per event when every iteration performs `events_per_iteration` events.
@@ -25,6 +27,12 @@ inline benchmark::Counter per_second(double events) { return benchmark::Counter(
 // Events per second when every iteration performs `events_per_iteration` events.
 inline benchmark::Counter per_second_per_iteration(double events_per_iteration) {
   return benchmark::Counter(events_per_iteration, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// Events per core cycle when every iteration performs `events_per_iteration` events: the rate
+// scaled by the harness's own clock estimate (clock.h), so turbo and VM clocks are what they are.
+inline benchmark::Counter per_cycle_per_iteration(double events_per_iteration) {
+  return per_second_per_iteration(events_per_iteration / estimated_clock_hz());
 }
 
 // A skipped benchmark: Google Benchmark 1.7 has no "skip" state, so the reason travels as an
