@@ -1,0 +1,79 @@
+// The buffers the memory benchmarks measure, built outside the timed loop and kept while the same
+// benchmark asks again: Google Benchmark calls a benchmark function several times (to size its
+// iteration count, and per repetition), and a gigabyte must not be rebuilt for each call.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "memory/chase.h"
+#include "numa/region.h"
+#include "numa/team.h"
+
+namespace flynn::numa {
+
+// Keeps the last value built and returns it again for the same key; a new key frees the old value
+// before building the new one, so at most one of each kind of buffer is alive.
+template <class Key, class Value>
+class LastBuilt {
+ public:
+  template <class Make>
+  const Value& get(const Key& key, Make make) {
+    if (value_ == nullptr || !(key_ == key)) {
+      value_.reset();
+      value_ = make();
+      key_ = key;
+    }
+    return *value_;
+  }
+
+ private:
+  Key key_{};
+  std::unique_ptr<Value> value_;
+};
+
+enum class Layout { random, within_pages };
+
+struct ChaseKey {
+  std::size_t bytes = 0;
+  PageKind pages = PageKind::normal;
+  Layout layout = Layout::random;
+  int node = Region::kAnyNode;
+  bool operator==(const ChaseKey&) const = default;
+};
+
+struct ChaseBuffer {
+  Region region;
+  std::size_t nodes;
+  std::optional<PageCount> placement;  // where the pages went, when the key names a node
+  std::optional<double> thp_pct;       // not for hugetlb, which is huge by construction
+  const memory::ChaseNode* start() const { return reinterpret_cast<const memory::ChaseNode*>(region.data()); }
+};
+
+// The chase buffer for `key`, linked (and so first touched) by the calling thread. Throws
+// RegionUnavailable when the system lacks the pages.
+const ChaseBuffer& chase_buffer(const ChaseKey& key);
+
+struct StreamKey {
+  std::size_t bytes = 0;
+  int node = Region::kAnyNode;
+  std::size_t arrays = 1;  // equal arrays the kernel walks, each split evenly over the team
+  std::vector<int> cpus;   // the team that first touches it, with the split its kernel uses
+  bool operator==(const StreamKey&) const = default;
+};
+
+struct StreamBuffer {
+  Region region;
+  std::optional<PageCount> placement;
+  std::size_t per_array;
+  // Array `a` of the key's arrays.
+  double* array(std::size_t a) const { return reinterpret_cast<double*>(region.data()) + a * per_array; }
+};
+
+// `key.bytes` of doubles, first touched by `team` (whose CPUs are key.cpus) with the split the
+// kernels use, so first touch places every page where its reader runs (as STREAM does).
+const StreamBuffer& stream_buffer(const StreamKey& key, Team& team);
+
+}  // namespace flynn::numa

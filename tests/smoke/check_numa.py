@@ -1,0 +1,60 @@
+"""Runs flynn_numa briefly and checks that every figure carries its counters or a skip reason,
+that local memory was verified on its node, and that bad flags stop the run before it starts."""
+
+import subprocess
+import sys
+
+from smoke_run import Failures, run_json
+
+from flynn.names import parse
+
+MAX_BYTES = 4 << 20
+# The counters each kernel must report when it ran.
+COUNTERS = {
+    "chase": ("ns_per_load", "bytes"),
+    "loaded_chase": ("ns_per_load", "stream_bytes_per_second"),
+    "matrix_latency": ("ns_per_load", "pages_on_node_pct"),
+    "matrix_bandwidth": ("bytes_per_second", "pages_on_node_pct", "threads"),
+}
+BAD_FLAGS = ("--flynn_nodes=7", "--flynn_max_bytes=0", "--flynn_max_bytes=12Q", "--flynn_max_bytes=999999G")
+
+
+def main(binary: str) -> int:
+    failures = Failures()
+    size_flag = f"--flynn_max_bytes={MAX_BYTES}"
+    listed = subprocess.run([binary, size_flag, "--benchmark_list_tests"], check=True, capture_output=True, text=True)
+    expected = set(listed.stdout.split())
+    result = run_json(binary, "--benchmark_min_time=0.01", size_flag)
+    runs = {run["name"]: run for run in result["benchmarks"]}
+    failures.check(expected == set(runs), f"listed but not run: {sorted(expected - set(runs))[:5]}")
+    one_node = result["context"].get("topology_numa_nodes") == "1"
+    sweep_max = 0
+    for name, run in runs.items():
+        parsed = parse(name)
+        if run.get("error_occurred"):
+            message = run.get("error_message", "")
+            failures.check(message.startswith("skipped: ") and len(message) > len("skipped: "),
+                           f"{name} failed: {message!r}")
+            if parsed.kernel.startswith("matrix") and one_node:
+                remote = parsed.params["cpu_node"] != parsed.params["mem_node"]
+                failures.check(remote and message == "skipped: 1 NUMA node", f"{name}: {message!r}")
+            continue
+        for counter in COUNTERS[parsed.kernel]:
+            failures.check(run.get(counter, 0) > 0, f"{name} lacks {counter}")
+        if parsed.kernel.startswith("matrix") and parsed.params["cpu_node"] == parsed.params["mem_node"]:
+            failures.check(run["pages_on_node_pct"] == 100, f"{name}: {run['pages_on_node_pct']}% of pages on node")
+        if parsed.variant in ("normal_pages", "within_pages"):
+            failures.check(run.get("thp_pct") == 0, f"{name}: normal pages became huge ({run.get('thp_pct')}%)")
+        if parsed.kernel == "chase":
+            sweep_max = max(sweep_max, int(parsed.params["bytes"]))
+    failures.check(sweep_max == MAX_BYTES, f"the sweep ends at {sweep_max} bytes, not --flynn_max_bytes={MAX_BYTES}")
+    for flag in BAD_FLAGS:
+        bad = subprocess.run([binary, flag, "--benchmark_list_tests"], capture_output=True, text=True)
+        failures.check(bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and not bad.stdout,
+                       f"{flag}: exit {bad.returncode}, stderr {bad.stderr!r}, expected 2 and one line")
+    print(f"{binary}: {len(runs)} benchmarks checked")
+    return failures.exit_code()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
