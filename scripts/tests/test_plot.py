@@ -79,3 +79,17 @@ def test_out_must_be_a_directory(fixtures: Path, tmp_path: Path, capsys) -> None
     not_a_dir.write_text("")
     assert plot.main([str(fixtures / "ctxsw_small.json"), "--out", str(not_a_dir)]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_mimd_fixture_from_the_real_binary_gives_one_png(fixtures: Path, tmp_path: Path) -> None:
+    """mimd_real.json was written by build/bin/flynn_mimd: format drift in the binary fails here."""
+    assert plot.main([str(fixtures / "mimd_real.json"), "--out", str(tmp_path)]) == 0
+    data = (tmp_path / "mimd_real-mimd.png").read_bytes()
+    assert data.startswith(PNG_MAGIC)
+    assert len(data) > 50_000
+
+
+def test_ctxsw_fixture_from_the_real_binary_gives_one_png(fixtures: Path, tmp_path: Path) -> None:
+    """ctxsw_real.json was written by build/bin/flynn_ctxsw (skipped smt rows included)."""
+    assert plot.main([str(fixtures / "ctxsw_real.json"), "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "ctxsw_real-ctxsw.png").read_bytes().startswith(PNG_MAGIC)
