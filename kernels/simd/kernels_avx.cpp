@@ -1,0 +1,7 @@
+// The kernels for one instruction set; this file's compile flags are set in kernels/CMakeLists.txt.
+#include "simd/kernels_impl.h"
+
+namespace flynn::simd {
+template struct Kernels<xsimd::avx, float>;
+template struct Kernels<xsimd::avx, double>;
+}  // namespace flynn::simd
