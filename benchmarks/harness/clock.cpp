@@ -35,15 +35,17 @@ double measure_once(std::uint64_t steps, std::uint64_t step) {
 }
 
 double measure() {
-  // ~20 ms per try at 5 GHz: long against timer resolution, short against a scheduler slice.
-  constexpr std::uint64_t kSteps = 1'000'000;
+  // Many short tries (~2 ms each at 3 GHz) rather than a few long ones: on a shared machine a
+  // 20 ms try is rarely left alone, a 2 ms one often is, and the best try is the undisturbed one.
+  constexpr std::uint64_t kSteps = 60'000;
+  constexpr int kTries = 30;
   // The step is not a compile-time constant, so the chain cannot become steps * kAddsPerStep * 1.
   volatile std::uint64_t step_source = 1;
   const std::uint64_t step = step_source;
-  measure_once(kSteps / 10, step);  // warm-up: lets the core leave a low-power state
+  measure_once(10 * kSteps, step);  // warm-up: lets the core leave a low-power state
   double best = 0;
-  // The best of several: an interrupt or a preemption only ever makes a try slower.
-  for (int attempt = 0; attempt < 5; ++attempt) best = std::max(best, measure_once(kSteps, step));
+  // An interrupt or a preemption only ever makes a try slower.
+  for (int attempt = 0; attempt < kTries; ++attempt) best = std::max(best, measure_once(kSteps, step));
   return best;
 }
 

@@ -4,7 +4,7 @@
 
 namespace flynn {
 
-// Cycles per second of the calling core, measured once (about 0.1 s) and cached.
+// Cycles per second of the calling core, measured once (about 80 ms) and cached.
 double estimated_clock_hz();
 
 // How estimated_clock_hz() measures, for the results' context.
