@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402  (the backend must be chosen first)
 
-from flynn import ctxsw_plot, mimd_plot, results  # noqa: E402
+from flynn import ctxsw_plot, mimd_plot, results, simd_plot  # noqa: E402
 from flynn.errors import ArgumentParser, FlynnError, entry_point  # noqa: E402
 from flynn.results import Result, Run  # noqa: E402
 
@@ -21,6 +21,7 @@ Plotter = Callable[[Result, list[Run]], Figure]
 PLOTTERS: dict[str, Plotter] = {
     "ctxsw": ctxsw_plot.figure,
     "mimd": mimd_plot.figure,
+    "simd": simd_plot.figure,
 }
 
 _DPI = 110

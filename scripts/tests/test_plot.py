@@ -37,11 +37,15 @@ def test_partial_ctxsw_run_still_plots(fixtures: Path, tmp_path: Path) -> None:
 
 
 def test_area_without_plotter_is_skipped_with_a_note(fixtures: Path, tmp_path: Path, capsys) -> None:
-    assert plot.main([str(fixtures / "simd_tiny.json"), "--out", str(tmp_path)]) == 0
+    text = (fixtures / "simd_tiny.json").read_text().replace('"simd/', '"newarea/')
+    result = tmp_path / "newarea.json"
+    result.write_text(text)
+    out = tmp_path / "plots"
+    assert plot.main([str(result), "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "no plot for area 'simd'" in captured.err
-    assert list(tmp_path.iterdir()) == []
+    assert "no plot for area 'newarea'" in captured.err
+    assert list(out.iterdir()) == []
 
 
 def test_only_skipped_benchmarks_give_no_plot(fixtures: Path, tmp_path: Path, capsys) -> None:
@@ -93,3 +97,11 @@ def test_ctxsw_fixture_from_the_real_binary_gives_one_png(fixtures: Path, tmp_pa
     """ctxsw_real.json was written by build/bin/flynn_ctxsw (skipped smt rows included)."""
     assert plot.main([str(fixtures / "ctxsw_real.json"), "--out", str(tmp_path)]) == 0
     assert (tmp_path / "ctxsw_real-ctxsw.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_simd_fixture_from_the_real_binary_gives_one_png(fixtures: Path, tmp_path: Path) -> None:
+    """simd_real.json was written by build/bin/flynn_simd (f32, sweep capped at 4 MiB)."""
+    assert plot.main([str(fixtures / "simd_real.json"), "--out", str(tmp_path)]) == 0
+    data = (tmp_path / "simd_real-simd.png").read_bytes()
+    assert data.startswith(PNG_MAGIC)
+    assert len(data) > 50_000

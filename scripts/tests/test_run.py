@@ -96,7 +96,7 @@ def test_full_run_merges_cross_checks_plots_and_summarises(
     assert merged["context"]["flynn_binaries"] == "flynn_ctxsw,flynn_simd"
     assert merged["context"][perf_check.CONTEXT_KEY] == "2300.0"
     assert len(merged["benchmarks"]) == 284 + 2
-    assert sorted(path.name for path in out.parent.iterdir()) == ["r-ctxsw.png", "r.json"]
+    assert sorted(path.name for path in out.parent.iterdir()) == ["r-ctxsw.png", "r-simd.png", "r.json"]
 
     assert "[1/2] flynn_ctxsw: 44 benchmarks x 1 repetitions" in captured.err
     assert "[2/2] flynn_simd: 2 benchmarks x 1 repetitions" in captured.err
@@ -104,7 +104,8 @@ def test_full_run_merges_cross_checks_plots_and_summarises(
     assert "fake console table" in captured.err and "fake console table" not in captured.out
     assert captured.out.startswith("# flynn results: bench-vm-01")
     assert "ratio flynn/perf 1.08: agree within 15%" in captured.out
-    assert captured.out.splitlines()[-2:] == [f"result: {out}", f"plots: {out.parent / 'r-ctxsw.png'}"]
+    plots = f"plots: {out.parent / 'r-ctxsw.png'} {out.parent / 'r-simd.png'}"
+    assert captured.out.splitlines()[-2:] == [f"result: {out}", plots]
 
     args = ctxsw_log.read_text().splitlines()
     assert "--benchmark_repetitions=1" in args and "--benchmark_min_time=0.01" in args
