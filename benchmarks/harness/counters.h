@@ -35,6 +35,13 @@ inline benchmark::Counter per_cycle_per_iteration(double events_per_iteration) {
   return per_second_per_iteration(events_per_iteration / estimated_clock_hz());
 }
 
+// Core cycles per event when every iteration performs `events_per_iteration` events: ns_per_event
+// times the harness's clock estimate (clock.h) / 1e9, as an inverted rate like ns_per_event.
+inline benchmark::Counter cycles_per_event(double events_per_iteration) {
+  return benchmark::Counter(events_per_iteration / estimated_clock_hz(),
+                            benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
 // A skipped benchmark: Google Benchmark 1.7 has no "skip" state, so the reason travels as an
 // error message with this prefix, which scripts/ read as "skipped", not "failed".
 inline void skip(benchmark::State& state, const std::string& reason) {

@@ -55,6 +55,7 @@ void timed_chase(benchmark::State& state, const ChaseBuffer& buffer) {
   for (auto _ : state) p = memory::chase(p, kLoadsPerIteration);
   benchmark::DoNotOptimize(p);
   state.counters["ns_per_load"] = ns_per_event(kLoadsPerIteration);
+  state.counters["cycles_per_load"] = cycles_per_event(kLoadsPerIteration);
   state.counters["bytes"] = static_cast<double>(buffer.region.bytes());
   if (buffer.thp_pct) state.counters["thp_pct"] = *buffer.thp_pct;
 }

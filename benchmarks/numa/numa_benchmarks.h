@@ -11,7 +11,8 @@
 
 namespace flynn::numa {
 
-// The timed chase over `buffer` with its counters: ns_per_load, bytes and, where known, thp_pct.
+// The timed chase over `buffer` with its counters: ns_per_load, cycles_per_load, bytes and, where
+// known, thp_pct.
 void timed_chase(benchmark::State& state, const ChaseBuffer& buffer);
 
 // numa/chase/<pages>/bytes:<n> (the working-set sweep up to max_bytes) and

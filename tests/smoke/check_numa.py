@@ -11,9 +11,9 @@ from flynn.names import parse
 MAX_BYTES = 4 << 20
 # The counters each kernel must report when it ran.
 COUNTERS = {
-    "chase": ("ns_per_load", "bytes"),
-    "loaded_chase": ("ns_per_load", "stream_bytes_per_second"),
-    "matrix_latency": ("ns_per_load", "pages_on_node_pct"),
+    "chase": ("ns_per_load", "cycles_per_load", "bytes"),
+    "loaded_chase": ("ns_per_load", "cycles_per_load", "stream_bytes_per_second"),
+    "matrix_latency": ("ns_per_load", "cycles_per_load", "pages_on_node_pct"),
     "matrix_bandwidth": ("bytes_per_second", "pages_on_node_pct", "threads"),
 }
 BAD_FLAGS = ("--flynn_nodes=7", "--flynn_max_bytes=0", "--flynn_max_bytes=12Q", "--flynn_max_bytes=999999G")
