@@ -17,7 +17,12 @@ class SharedObject {
   explicit SharedObject(Args&&... args) {
     void* memory = mmap(nullptr, sizeof(T), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (memory == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap shared");
-    object_ = new (memory) T(std::forward<Args>(args)...);
+    try {
+      object_ = new (memory) T(std::forward<Args>(args)...);
+    } catch (...) {
+      munmap(memory, sizeof(T));
+      throw;
+    }
   }
   ~SharedObject() {
     object_->~T();
