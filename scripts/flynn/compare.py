@@ -1,0 +1,358 @@
+"""`scripts/compare BASE.json NEW.json` (or `--against-baseline NEW.json`): per benchmark, the
+change of the median of its repetitions, Google Benchmark's own Mann-Whitney U test (gbench), and a
+verdict: slower, faster, unchanged, or too noisy to say. Exit 1 when any benchmark is slower."""
+
+import argparse
+import math
+import os
+import re
+import statistics
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from flynn import machine, results, stats, summary
+from flynn.errors import EXIT_FINDING, ArgumentParser, FlynnError, entry_point
+from flynn.results import Result, Run
+
+# A change smaller than this is "unchanged" even when significant: on a shared or
+# virtual machine medians of the same code drift by a few percent between runs.
+# 5% is also where Google Benchmark's compare.py starts to colour a change red.
+DEFAULT_THRESHOLD = 0.05
+# compare.py's default significance level.
+DEFAULT_ALPHA = 0.05
+# Past this coefficient of variation (stdev / mean of the repetitions, in either
+# file) the median hides more than it tells: summary.py flags rows at the same 10%.
+DEFAULT_MAX_CV = 0.10
+# Where Debian's libbenchmark-tools installs Google Benchmark's tools/gbench.
+GBENCH_DIR = Path("/usr/share/benchmark")
+
+SLOWER, FASTER, UNCHANGED, NOISY = "slower", "faster", "unchanged", "too noisy"
+# Worst first, for the table and its sort.
+_VERDICT_RANK = {SLOWER: 0, NOISY: 1, UNCHANGED: 2, FASTER: 3}
+
+LOWER, HIGHER = "lower", "higher"
+# Which way is better, for every metric compare and history know; the first match
+# wins. Rates (`*_per_second`, also `*_per_second_per_thread`) turn the sign.
+BETTER: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"_per_second(_|$)"), HIGHER),
+    (re.compile(r"^ns_per_|_(ns|us|ms)$|^(real|cpu)_time$"), LOWER),
+)
+# Google Benchmark's own time, in ns, when a run has no counter with a known direction.
+TIME_METRIC = "real_time"
+
+
+def better(metric: str) -> str | None:
+    for pattern, direction in BETTER:
+        if pattern.search(metric):
+            return direction
+    return None
+
+
+def choose_metric(run: Run) -> str:
+    """The primary counter summary.py picks when its direction is known, else the first
+    counter whose direction is known (overhead_us beside omp_threads), else real time."""
+    primary = summary.primary_counter(run)
+    for key in ([primary] if primary else []) + run.counters():
+        if better(key) is not None:
+            return key
+    return TIME_METRIC
+
+
+def metric_values(run: Run, metric: str) -> list[float]:
+    if metric == TIME_METRIC:
+        return [results.time_ns(row) for row in run.repetitions]
+    return run.values(metric)
+
+
+def load_gbench(directory: Path | None = None) -> ModuleType:
+    """gbench.report from libbenchmark-tools: its U test is the one compare.py uses."""
+    directory = directory or GBENCH_DIR
+    where = directory / "gbench" / "report.py"
+    if not where.is_file():
+        raise FlynnError(
+            f"Google Benchmark's gbench package is missing ({where} not found): "
+            "install Debian's libbenchmark-tools (apt-get install libbenchmark-tools)"
+        )
+    if str(directory) not in sys.path:
+        # Appended, not prepended: /usr/share/benchmark also holds a top-level compare.py.
+        sys.path.append(str(directory))
+    try:
+        from gbench import report
+    except ImportError as error:
+        raise FlynnError(
+            f"cannot import gbench from {directory}: {error} "
+            "(install libbenchmark-tools and python3-scipy)"
+        ) from None
+    return report
+
+
+def smallest_p(n_base: int, n_new: int) -> float:
+    """The smallest two-sided p-value the exact U test can give for these sample sizes."""
+    return 2 / math.comb(n_base + n_new, n_base)
+
+
+def min_repetitions(alpha: float, gbench_minimum: int = 2) -> int:
+    """Repetitions per file below which no difference can be significant at alpha
+    (4 at 0.05: 3 vs 3 repetitions never go below p = 0.1). gbench's own
+    UTEST_MIN_REPETITIONS (2) only says when it runs the test at all."""
+    n = max(gbench_minimum, 1)
+    while smallest_p(n, n) > alpha and n < 1000:
+        n += 1
+    return n
+
+
+def _cv(values: list[float]) -> float | None:
+    if len(values) < 2:
+        return None
+    mean = statistics.fmean(values)
+    return statistics.stdev(values) / abs(mean) if mean else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    threshold: float = DEFAULT_THRESHOLD
+    alpha: float = DEFAULT_ALPHA
+    max_cv: float = DEFAULT_MAX_CV
+
+
+@dataclass
+class Comparison:
+    name: str
+    metric: str
+    better: str
+    base: stats.Spread
+    new: stats.Spread
+    base_cv: float | None
+    new_cv: float | None
+    # (new - base) / |base| of the medians, as measured.
+    change: float
+    # The same, turned so that positive is worse whichever way the metric points.
+    slowdown: float
+    p_value: float | None
+    # gbench's UTEST_OPTIMAL_REPETITIONS (9) reached in both files.
+    optimal_repetitions: bool
+    verdict: str
+    reason: str
+
+
+def _verdict(slowdown: float, p_value: float | None, cvs: list[float | None], n: tuple[int, int],
+             settings: Settings) -> tuple[str, str]:
+    if p_value is None or smallest_p(*n) > settings.alpha:
+        need = min_repetitions(settings.alpha)
+        return NOISY, (
+            f"{n[0]} vs {n[1]} repetitions: the U test needs {need}+ in each to reach alpha {settings.alpha:g}"
+        )
+    worst = max((cv for cv in cvs if cv is not None), default=0.0)
+    if worst > settings.max_cv:
+        return NOISY, f"CV {worst:.1%} above {settings.max_cv:.0%}"
+    if abs(slowdown) <= settings.threshold:
+        return UNCHANGED, f"within {settings.threshold:.0%}"
+    if p_value >= settings.alpha:
+        return NOISY, f"{abs(slowdown):.1%} but p {p_value:.2g} >= alpha {settings.alpha:g}"
+    return (SLOWER if slowdown > 0 else FASTER), f"p {p_value:.2g} < alpha {settings.alpha:g}"
+
+
+def compare_runs(base: Run, new: Run, settings: Settings, gbench: ModuleType) -> Comparison | str:
+    """A Comparison, or why the two runs cannot be compared."""
+    metric = choose_metric(base)
+    old_values, new_values = metric_values(base, metric), metric_values(new, metric)
+    if not new_values:
+        return f"NEW has no {metric}"
+    old_spread, new_spread = stats.spread(old_values), stats.spread(new_values)
+    assert old_spread is not None and new_spread is not None
+    direction = better(metric) or LOWER
+    change = gbench.calculate_change(old_spread.median, new_spread.median)
+    slowdown = change if direction == LOWER else -change
+    # calc_utest takes (cpu, real) timings; our metric stands in for both, so
+    # both p-values are the same and the minimum-repetition rule is gbench's.
+    optimal, p_value, _ = gbench.calc_utest([old_values, new_values], [old_values, new_values])
+    cvs = [_cv(old_values), _cv(new_values)]
+    verdict, reason = _verdict(slowdown, p_value, cvs, (len(old_values), len(new_values)), settings)
+    return Comparison(
+        base.name, metric, direction, old_spread, new_spread, cvs[0], cvs[1],
+        change, slowdown, p_value, bool(optimal), verdict, reason,
+    )
+
+
+@dataclass
+class Report:
+    base: str
+    new: str
+    settings: Settings
+    warnings: list[str] = field(default_factory=list)
+    compared: list[Comparison] = field(default_factory=list)
+    not_compared: list[tuple[str, str]] = field(default_factory=list)
+    only_in_base: list[str] = field(default_factory=list)
+    only_in_new: list[str] = field(default_factory=list)
+
+    def count(self, verdict: str) -> int:
+        return sum(1 for comparison in self.compared if comparison.verdict == verdict)
+
+
+def _why_not(run: Run, which: str) -> str | None:
+    if run.skip_reason is not None:
+        return f"skipped in {which}: {run.skip_reason}"
+    if run.failed:
+        return f"error in {which}: {run.error}"
+    if not run.repetitions:
+        return f"no repetitions in {which}"
+    return None
+
+
+def compare_results(base: Result, new: Result, settings: Settings, pattern: str | None = None,
+                    gbench: ModuleType | None = None) -> Report:
+    gbench = gbench or load_gbench()
+    try:
+        selected = re.compile(pattern or "")
+    except re.error as error:
+        raise FlynnError(f"--filter {pattern!r}: {error}") from None
+    old_runs = {run.name: run for run in results.runs(base) if selected.search(run.name)}
+    new_runs = {run.name: run for run in results.runs(new) if selected.search(run.name)}
+    common = [name for name in old_runs if name in new_runs]
+    if not common:
+        what = f"matching --filter {pattern!r} " if pattern else ""
+        raise FlynnError(f"no benchmark {what}is in both {base.path} and {new.path}")
+    report = Report(str(base.path), str(new.path), settings, machine.mismatch_warnings(base.context, new.context))
+    report.only_in_base = [name for name in old_runs if name not in new_runs]
+    report.only_in_new = [name for name in new_runs if name not in old_runs]
+    for name in common:
+        why = _why_not(old_runs[name], "BASE") or _why_not(new_runs[name], "NEW")
+        outcome = why or compare_runs(old_runs[name], new_runs[name], settings, gbench)
+        if isinstance(outcome, str):
+            report.not_compared.append((name, outcome))
+        else:
+            report.compared.append(outcome)
+    report.compared.sort(key=lambda c: (_VERDICT_RANK[c.verdict], -c.slowdown))
+    return report
+
+
+_COLOURS = {SLOWER: "\033[91m", FASTER: "\033[32m", NOISY: "\033[93m"}
+_RESET = "\033[0m"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.1%}"
+
+
+def format_report(report: Report, colour: bool = False) -> str:
+    settings = report.settings
+    lines = [f"# flynn compare: {report.base} -> {report.new}", *report.warnings, ""]
+    lines += [
+        "| verdict | benchmark | metric | base median | new median | change | p | reps | CV base / new | why |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for c in report.compared:
+        verdict = f"{_COLOURS[c.verdict]}{c.verdict}{_RESET}" if colour and c.verdict in _COLOURS else c.verdict
+        cv = " / ".join("-" if value is None else f"{value:.1%}" for value in (c.base_cv, c.new_cv))
+        p_value = "-" if c.p_value is None else f"{c.p_value:.3f}"
+        lines.append(
+            f"| {verdict} | {c.name} | {c.metric} ({c.better} is better) | {summary._number(c.base.median)}"
+            f" | {summary._number(c.new.median)} | {_percent(c.change)} | {p_value} | {c.base.n} vs {c.new.n}"
+            f" | {cv} | {c.reason} |"
+        )
+    for title, entries in (
+        ("not compared", [f"{name}: {why}" for name, why in report.not_compared]),
+        ("only in BASE", report.only_in_base),
+        ("only in NEW", report.only_in_new),
+    ):
+        if entries:
+            lines += ["", f"{title} ({len(entries)}):", *(f"- {entry}" for entry in entries)]
+    counts = ", ".join(f"{report.count(verdict)} {verdict}" for verdict in (SLOWER, FASTER, UNCHANGED, NOISY))
+    lines += [
+        "",
+        f"{counts} (threshold {settings.threshold:.0%}, alpha {settings.alpha:g}, "
+        f"CV limit {settings.max_cv:.0%})",
+    ]
+    if any(not c.optimal_repetitions for c in report.compared):
+        lines.append("note: gbench recommends 9+ repetitions per file for a reliable U test")
+    return "\n".join(lines) + "\n"
+
+
+def to_document(report: Report) -> dict[str, Any]:
+    return {
+        "base": report.base,
+        "new": report.new,
+        "settings": asdict(report.settings),
+        "warnings": report.warnings,
+        "counts": {verdict: report.count(verdict) for verdict in _VERDICT_RANK},
+        "benchmarks": [asdict(comparison) for comparison in report.compared],
+        "not_compared": [{"name": name, "reason": why} for name, why in report.not_compared],
+        "only_in_base": report.only_in_base,
+        "only_in_new": report.only_in_new,
+    }
+
+
+def _number_in(low: float, high: float, low_included: bool = False) -> Any:
+    def parse(text: str) -> float:
+        try:
+            value = float(text.rstrip("%"))
+        except ValueError:
+            value = math.nan
+        if not ((low <= value if low_included else low < value) and value < high):
+            bounds = f"{'[' if low_included else '('}{low:g}, {high:g})"
+            raise argparse.ArgumentTypeError(f"must be a number in {bounds}, not {text!r}")
+        return value
+
+    return parse
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = ArgumentParser(prog="scripts/compare", description=__doc__)
+    parser.add_argument("files", nargs="*", metavar="FILE", help="BASE.json NEW.json, or NEW.json with --against-baseline")
+    parser.add_argument(
+        "--against-baseline", action="store_true",
+        help="compare NEW.json with this machine's baseline, results/baselines/<machine id>.json "
+        "(written by scripts/run --baseline)",
+    )
+    parser.add_argument(
+        "--threshold", metavar="PCT", type=_number_in(0, 1000, low_included=True), default=DEFAULT_THRESHOLD * 100,
+        help=f"smallest change of the median that counts, in percent (default {DEFAULT_THRESHOLD * 100:g})",
+    )
+    parser.add_argument(
+        "--alpha", metavar="P", type=_number_in(0, 1), default=DEFAULT_ALPHA,
+        help=f"significance level of the U test (default {DEFAULT_ALPHA:g})",
+    )
+    parser.add_argument(
+        "--max-cv", metavar="PCT", type=_number_in(0, 1000), default=DEFAULT_MAX_CV * 100,
+        help=f"coefficient of variation above which a benchmark is too noisy, in percent (default {DEFAULT_MAX_CV * 100:g})",
+    )
+    parser.add_argument("--filter", metavar="REGEX", help="compare only benchmarks whose name matches")
+    parser.add_argument("--json", metavar="OUT", type=Path, help="also write the comparison as JSON")
+    args = parser.parse_args(argv)
+    wanted = 1 if args.against_baseline else 2
+    if len(args.files) != wanted:
+        usage = "NEW.json with --against-baseline" if args.against_baseline else "BASE.json NEW.json"
+        raise FlynnError(f"expected {usage}, got {len(args.files)} file(s) (see scripts/compare --help)")
+    return args
+
+
+def _colour(stream: Any) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+@entry_point
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    settings = Settings(args.threshold / 100, args.alpha, args.max_cv / 100)
+    if args.json is not None and args.json.is_dir():
+        raise FlynnError(f"--json {args.json}: is a directory")
+    gbench = load_gbench()
+    new = results.load(Path(args.files[-1]))
+    if args.against_baseline:
+        machine_id = machine.identity(new.context)
+        path = machine.baseline_path(machine_id)
+        if not path.is_file():
+            raise FlynnError(
+                f"no baseline for machine {machine_id}: expected {path} (make one with scripts/run --baseline)"
+            )
+        base = results.load(path)
+    else:
+        base = results.load(Path(args.files[0]))
+    report = compare_results(base, new, settings, args.filter, gbench)
+    print(format_report(report, _colour(sys.stdout)), end="")
+    if args.json is not None:
+        results.write_atomic(args.json, to_document(report))
+    return EXIT_FINDING if report.count(SLOWER) else 0
