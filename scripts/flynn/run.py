@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flynn import build, perf_check, plot, results, summary
+from flynn import build, compare, machine, perf_check, plot, results, summary
 from flynn.errors import EXIT_FINDING, ArgumentParser, FlynnError, entry_point
 
 # One binary per area; scripts/run runs those that are built, in this order.
@@ -24,6 +24,9 @@ DEFAULT_REPETITIONS = 3
 DEFAULT_MIN_TIME = "0.1"
 # --quick: enough to see every family work end to end in under a minute, not to compare.
 QUICK_MIN_TIME = "0.01"
+# A baseline is compared with many later runs: 5 repetitions let the U test reach
+# p < 0.05 against a run of 3 (3 vs 3 never goes below p = 0.1).
+BASELINE_REPETITIONS = 5
 RUNS_DIR = build.REPO_ROOT / "results" / "runs"
 
 
@@ -68,12 +71,23 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "--out", metavar="FILE", type=Path,
         help=f"result file (default {RUNS_DIR.relative_to(build.REPO_ROOT)}/<host>-<UTC time>.json)",
     )
+    parser.add_argument(
+        "--baseline", action="store_true",
+        help="also store the result as this machine's baseline, results/baselines/<machine id>.json, "
+        f"for scripts/compare --against-baseline (default {BASELINE_REPETITIONS} repetitions)",
+    )
     args = parser.parse_args(own)
     for flag in extra:
         if flag.startswith("--benchmark_out"):
             raise FlynnError(f"{flag.split('=')[0]} is set by scripts/run; use --out FILE")
     if args.repetitions is None:
-        args.repetitions = 1 if args.quick else DEFAULT_REPETITIONS
+        args.repetitions = 1 if args.quick else BASELINE_REPETITIONS if args.baseline else DEFAULT_REPETITIONS
+    needed = compare.min_repetitions(compare.DEFAULT_ALPHA)
+    if args.baseline and args.repetitions < needed:
+        raise FlynnError(
+            f"--baseline needs --repetitions {needed} or more: with {args.repetitions} "
+            f"the U test cannot reach alpha {compare.DEFAULT_ALPHA:g}"
+        )
     return args, extra
 
 
@@ -173,6 +187,10 @@ def main(argv: list[str]) -> int:
     # Written before the cross-check, so a hang or Ctrl-C there keeps the data.
     results.write_atomic(out, document)
     _cross_check(out, document, args.quick)
+    baseline = None
+    if args.baseline:
+        baseline = machine.baseline_path(machine.identity(document["context"]))
+        results.write_atomic(baseline, document)
     numa = [result for binary, result in zip(binaries, loaded) if binary.area == "numa"]
     if numa and numa[0].context.get("topology_numa_nodes") == "1":
         print("note: 1 NUMA node: remote-memory pairs are skipped", file=sys.stderr)
@@ -181,5 +199,7 @@ def main(argv: list[str]) -> int:
     plots = plot.write_plots(result, out.parent)
     print(summary.format_summary(result))
     print(f"result: {out}")
+    if baseline is not None:
+        print(f"baseline: {baseline}")
     print(f"plots: {' '.join(str(path) for path in plots) or 'none'}")
     return 0

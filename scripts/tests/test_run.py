@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from flynn import build, perf_check, run
+from flynn import build, machine, perf_check, run
 
 SCRIPTS = Path(__file__).resolve().parents[1]
 
@@ -160,3 +160,26 @@ def test_single_numa_node_note(bin_dir: Path, tmp_path: Path, capfd) -> None:
     assert captured.err.count("note: 1 NUMA node: remote-memory pairs are skipped") == 1
     assert "- numa/chase/remote/bytes:4096: 1 NUMA node" in captured.out
     assert captured.out.splitlines()[-1] == "plots: none"
+
+
+def test_baseline_defaults_to_enough_repetitions_for_the_u_test(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    assert run.parse_args(["--baseline"])[0].repetitions == run.BASELINE_REPETITIONS
+    assert run.parse_args(["--baseline", "--repetitions", "9"])[0].repetitions == 9
+    monkeypatch.setattr(build, "build", lambda options=(): pytest.fail("built before checking the flags"))
+    assert run.main(["--quick", "--baseline"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --baseline needs --repetitions 4 or more: with 1 the U test cannot reach alpha 0.05\n"
+    )
+
+
+def test_baseline_is_stored_per_machine(
+    bin_dir: Path, tmp_path: Path, fixtures: Path, monkeypatch: pytest.MonkeyPatch, capfd
+) -> None:
+    monkeypatch.setattr(machine, "BASELINES_DIR", tmp_path / "baselines")
+    log = _install(bin_dir, "flynn_mimd", fixtures / "mimd_real.json")
+    out = tmp_path / "runs" / "r.json"
+    assert run.main(["--baseline", "--out", str(out)]) == 0
+    expected = tmp_path / "baselines" / "vm-oxide_virtual_turin_like_processor-2c-d44f1566.json"
+    assert json.loads(expected.read_text()) == json.loads(out.read_text())
+    assert f"baseline: {expected}" in capfd.readouterr().out.splitlines()
+    assert "--benchmark_repetitions=5" in log.read_text().splitlines()
