@@ -1,0 +1,113 @@
+import base64
+import gzip
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from flynn import vm
+from flynn.errors import FlynnError, entry_point
+
+
+def test_numa_spec_is_one_socket_per_node_of_single_thread_cores() -> None:
+    topology = vm.parse_spec("numa:4,cpus:2")
+    assert (topology.nodes, topology.sockets, topology.cores, topology.threads, topology.cpus) == (4, 4, 2, 1, 8)
+    assert topology.expected_context() == {
+        "topology_numa_nodes": "4", "topology_packages": "4", "topology_cores": "8", "topology_pus": "8"
+    }
+    assert vm.parse_spec("numa:2").cpus == 2
+
+
+def test_smt_spec_without_numa_is_one_node() -> None:
+    topology = vm.parse_spec("sockets:2,cores:2,threads:2")
+    assert topology.expected_context() == {
+        "topology_numa_nodes": "1", "topology_packages": "2", "topology_cores": "4", "topology_pus": "8"
+    }
+    assert "-numa" not in vm.qemu_args(topology, Path("k"), Path("i"), Path("c"), Path("d"))
+
+
+def test_qemu_args_give_each_node_its_cpus_and_memory() -> None:
+    args = vm.qemu_args(vm.parse_spec("numa:4,cpus:2,mem:128"), Path("k"), Path("i"), Path("c"), Path("d"))
+    assert args[args.index("-smp") + 1] == "8,sockets=4,cores=2,threads=1"
+    assert args[args.index("-m") + 1] == "512M"
+    numa = [args[i + 1] for i, arg in enumerate(args) if arg == "-numa"]
+    assert numa == [f"node,nodeid={n},cpus={2 * n}-{2 * n + 1},memdev=m{n}" for n in range(4)]
+    assert "memory-backend-ram,id=m3,size=128M" in args
+    assert args[args.index("-accel") + 1] == "tcg"
+    assert args.count("-serial") == 2
+
+
+def test_numa_can_split_sockets_evenly() -> None:
+    args = vm.qemu_args(vm.parse_spec("sockets:4,cores:2,numa:2"), Path("k"), Path("i"), Path("c"), Path("d"))
+    assert [args[i + 1] for i, arg in enumerate(args) if arg == "-numa"] == [
+        "node,nodeid=0,cpus=0-3,memdev=m0", "node,nodeid=1,cpus=4-7,memdev=m1"
+    ]
+
+
+@pytest.mark.parametrize("spec", [
+    "", "numa", "numa:0", "numa:-1", "numa:two", "nodes:2", "numa:2,numa:2", "cpus:2", "cores:2,cpus:2,numa:2",
+    "sockets:3,numa:2", "numa:2,cpus:40",
+])
+def test_bad_specs_exit_2(spec: str) -> None:
+    with pytest.raises(FlynnError):
+        vm.parse_spec(spec)
+    assert entry_point(lambda argv: vm.parse_spec(argv[0]) and 0)([spec]) == 2
+
+
+def test_parse_ldd_keeps_the_loader_and_drops_vdso() -> None:
+    text = """\tlinux-vdso.so.1 (0x00007ffd)
+\tlibnuma.so.1 => /lib/x86_64-linux-gnu/libnuma.so.1 (0x00007f12)
+\t/lib64/ld-linux-x86-64.so.2 (0x00007f34)
+"""
+    assert vm.parse_ldd(text) == [Path("/lib/x86_64-linux-gnu/libnuma.so.1"), Path("/lib64/ld-linux-x86-64.so.2")]
+    with pytest.raises(FlynnError, match="libgone"):
+        vm.parse_ldd("\tlibgone.so.1 => not found\n")
+
+
+def test_cpio_newc_is_read_back_by_cpio(tmp_path: Path) -> None:
+    archive = vm.cpio_newc({"/init": b"#!/bin/sh\n", "/usr/lib/x/libodd.so": b"abcde"}, {"/dev/console": (5, 1)})
+    listing = subprocess.run(["cpio", "-t", "-v"], input=archive, capture_output=True, check=False)
+    if listing.returncode == 127 or b"not found" in listing.stderr:
+        pytest.skip("no cpio")
+    names = [line.split()[-1] for line in listing.stdout.decode().splitlines()]
+    assert set(names) >= {"init", "usr", "usr/lib", "usr/lib/x", "usr/lib/x/libodd.so", "dev/console"}
+    (tmp_path / "out").mkdir()
+    subprocess.run(["cpio", "-i", "-d", "--no-absolute-filenames", "usr/lib/x/libodd.so"], input=archive,
+                   cwd=tmp_path / "out", capture_output=True, check=True)
+    assert (tmp_path / "out/usr/lib/x/libodd.so").read_bytes() == b"abcde"
+
+
+def test_init_script_sends_each_result_between_markers() -> None:
+    script = vm.init_script([vm.GuestCommand("numa", ["/b/flynn_numa", "--benchmark_filter=^numa/matrix"])],
+                            ["/lib/x86_64-linux-gnu"])
+    assert script.startswith("#!/bin/busybox sh\n")
+    assert "mount -t sysfs" in script and "LD_LIBRARY_PATH=/lib/x86_64-linux-gnu" in script
+    assert "/b/flynn_numa '--benchmark_filter=^numa/matrix' --benchmark_out=/tmp/numa.json" in script
+    assert script.rstrip().endswith("poweroff -f")
+
+
+def test_parse_data_decodes_sections_and_ignores_noise() -> None:
+    body = base64.encodebytes(b'{"context": {}}').decode()
+    text = f"noise\r\n==FLYNN-JSON-BEGIN numa 0\r\n{body}==FLYNN-JSON-END\r\n==FLYNN-JSON-BEGIN mimd 3\n==FLYNN-JSON-END\n"
+    outputs = vm.parse_data(text)
+    assert outputs["numa"] == vm.GuestOutput(0, '{"context": {}}')
+    assert outputs["mimd"] == vm.GuestOutput(3, "")
+
+
+def test_initramfs_holds_binary_libraries_and_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    binary, library, busybox = tmp_path / "flynn_x", tmp_path / "lib" / "libx.so", tmp_path / "busybox"
+    library.parent.mkdir()
+    for path in (binary, library, busybox):
+        path.write_bytes(path.name.encode())
+    monkeypatch.setattr(vm, "BUSYBOX", str(busybox))
+    monkeypatch.setattr(vm, "shared_libraries", lambda path: [library])
+    archive = gzip.decompress(vm.initramfs([vm.GuestCommand("x", [str(binary)])]))
+    for path in (binary, library, busybox):
+        assert path.name.encode() + b"\0" in archive and str(path).lstrip("/").encode() in archive
+    assert b"init\0" in archive and f"LD_LIBRARY_PATH={library.parent}".encode() in archive
+
+
+def test_mark_emulated() -> None:
+    context: dict[str, object] = {}
+    vm.mark_emulated(context, vm.parse_spec("numa:2"))
+    assert context == {"emulated": "qemu tcg numa:2"}
