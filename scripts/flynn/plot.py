@@ -44,6 +44,18 @@ def _save_atomic(figure: Figure, path: Path) -> None:
         raise
 
 
+def _titled_emulated(figure: Figure, result: Result) -> Figure:
+    """Says "emulated" first in the title of a figure from a QEMU guest (scripts/run --vm), whose
+    timings are software emulation, not the hardware's."""
+    emulated = result.context.get("emulated")
+    title = figure._suptitle  # matplotlib 3.6 (Debian 12) has no public getter
+    if emulated and title is not None:
+        title.set_text(f"EMULATED ({emulated}), timings mean nothing: {title.get_text()}")
+    elif emulated:
+        figure.suptitle(f"EMULATED ({emulated}), timings mean nothing")
+    return figure
+
+
 def write_plots(result: Result, out_dir: Path) -> list[Path]:
     areas = results.runs_by_area(result)
     if not areas:
@@ -61,7 +73,7 @@ def write_plots(result: Result, out_dir: Path) -> list[Path]:
             print(f"note: area {area!r} has no measured benchmark; no plot", file=sys.stderr)
             continue
         path = out_dir / f"{stem(result.path)}-{area}.png"
-        _save_atomic(plotter(result, runs), path)
+        _save_atomic(_titled_emulated(plotter(result, runs), result), path)
         written.append(path)
     return written
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flynn import build, compare, machine, perf_check, plot, results, summary
+from flynn import build, compare, machine, perf_check, plot, results, summary, vm
 from flynn.errors import EXIT_FINDING, ArgumentParser, FlynnError, entry_point
 
 # One binary per area; scripts/run runs those that are built, in this order.
@@ -76,12 +76,23 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         help="also store the result as this machine's baseline, results/baselines/<machine id>.json, "
         f"for scripts/compare --against-baseline (default {BASELINE_REPETITIONS} repetitions)",
     )
+    parser.add_argument(
+        "--vm", metavar="SPEC",
+        help="run inside a QEMU guest of this topology (numa:2, numa:4,cpus:2, sockets:2,cores:2,threads:2) "
+        "to rehearse a machine you do not have; timings are emulated and marked so "
+        f"(default filter {vm.RUN_FILTER}, min_time {vm.RUN_MIN_TIME} s, 1 repetition)",
+    )
     args = parser.parse_args(own)
+    if args.vm is not None:
+        args.vm = vm.parse_spec(args.vm)
+        if args.baseline:
+            raise FlynnError("--baseline with --vm: emulated timings are no machine's baseline")
+        args.filter = vm.RUN_FILTER if args.filter is None else args.filter
     for flag in extra:
         if flag.startswith("--benchmark_out"):
             raise FlynnError(f"{flag.split('=')[0]} is set by scripts/run; use --out FILE")
     if args.repetitions is None:
-        args.repetitions = 1 if args.quick else BASELINE_REPETITIONS if args.baseline else DEFAULT_REPETITIONS
+        args.repetitions = 1 if args.quick or args.vm else BASELINE_REPETITIONS if args.baseline else DEFAULT_REPETITIONS
     needed = compare.min_repetitions(compare.DEFAULT_ALPHA)
     if args.baseline and args.repetitions < needed:
         raise FlynnError(
@@ -140,8 +151,10 @@ def _run_all(binaries: list[Binary], args: argparse.Namespace, extra: list[str])
     flags = [
         *_filter_flags(args.filter),
         f"--benchmark_repetitions={args.repetitions}",
-        f"--benchmark_min_time={QUICK_MIN_TIME if args.quick else DEFAULT_MIN_TIME}",
+        f"--benchmark_min_time={vm.RUN_MIN_TIME if args.vm else QUICK_MIN_TIME if args.quick else DEFAULT_MIN_TIME}",
     ]
+    if args.vm is not None:
+        return _run_in_guest(binaries, args.vm, flags, extra)
     loaded = []
     # The per-binary files are only inputs to the merge; the directory goes
     # away on any exit, Ctrl-C included.
@@ -152,6 +165,30 @@ def _run_all(binaries: list[Binary], args: argparse.Namespace, extra: list[str])
                 f"{binary.count} benchmarks x {args.repetitions} repetitions"
             )
             loaded.append(_run_binary(binary, Path(scratch) / f"{binary.path.name}.json", flags, extra, header))
+    return loaded
+
+
+def _run_in_guest(binaries: list[Binary], topology: vm.Topology, flags: list[str],
+                  extra: list[str]) -> list[results.Result]:
+    print(f"booting a QEMU guest ({topology.spec}, software emulation) for "
+          f"{', '.join(b.path.name for b in binaries)}", file=sys.stderr, flush=True)
+    commands = vm.run_commands([(b.area, b.path) for b in binaries], flags, extra)
+    try:
+        outputs = vm.boot(topology, commands, vm.RUN_TIMEOUT_S)
+    except vm.GuestFailed as error:
+        raise BinaryFailed(str(error)) from None
+    loaded = []
+    with tempfile.TemporaryDirectory(prefix="flynn-run-") as scratch:
+        for binary in binaries:
+            output = outputs[binary.area]
+            if output.status != 0:
+                raise BinaryFailed(f"{binary.path.name} failed in the guest with exit status {output.status}")
+            path = Path(scratch) / f"{binary.path.name}.json"
+            path.write_text(output.document)
+            try:
+                loaded.append(results.load(path))
+            except FlynnError as error:
+                raise BinaryFailed(f"{binary.path.name} wrote no usable result in the guest: {error}") from None
     return loaded
 
 
@@ -184,9 +221,12 @@ def main(argv: list[str]) -> int:
         return EXIT_FINDING
 
     document = results.merge(loaded)
+    if args.vm is not None:
+        vm.mark_emulated(document["context"], args.vm)
     # Written before the cross-check, so a hang or Ctrl-C there keeps the data.
     results.write_atomic(out, document)
-    _cross_check(out, document, args.quick)
+    if args.vm is None:  # perf on this host says nothing about an emulated guest
+        _cross_check(out, document, args.quick)
     baseline = None
     if args.baseline:
         baseline = machine.baseline_path(machine.identity(document["context"]))

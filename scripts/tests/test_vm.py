@@ -111,3 +111,68 @@ def test_mark_emulated() -> None:
     context: dict[str, object] = {}
     vm.mark_emulated(context, vm.parse_spec("numa:2"))
     assert context == {"emulated": "qemu tcg numa:2"}
+
+
+def test_run_commands_put_area_defaults_before_the_users_flags() -> None:
+    commands = vm.run_commands([("numa", Path("/b/flynn_numa")), ("simd", Path("/b/flynn_simd"))],
+                               ["--benchmark_min_time=0.001"], ["--x=1"])
+    assert commands[0] == vm.GuestCommand("numa", ["/b/flynn_numa", "--benchmark_min_time=0.001",
+                                                   "--flynn_max_bytes=4M", "--x=1"])
+    assert commands[1].argv == ["/b/flynn_simd", "--benchmark_min_time=0.001", "--x=1"]
+    mine = vm.run_commands([("numa", Path("/b/flynn_numa"))], [], ["--flynn_max_bytes=64M"])
+    assert mine[0].argv == ["/b/flynn_numa", "--flynn_max_bytes=64M"]
+
+
+@pytest.fixture
+def guest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fixtures: Path) -> dict:
+    """scripts/run with a fake built binary and a fake guest that returns a real binary's JSON."""
+    from flynn import build, perf_check
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "flynn_mimd"
+    fake.write_text("#!/bin/sh\necho mimd/compute/strong/threads:1/real_time\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(build, "BIN_DIR", bin_dir)
+    monkeypatch.setattr(build, "build", lambda options=(): None)
+    monkeypatch.setattr(perf_check, "measure", lambda loops: pytest.fail("perf cross-check of a guest"))
+    seen: dict = {}
+
+    def boot(topology: vm.Topology, commands: list, timeout_s: float) -> dict:
+        seen.update(topology=topology, commands=commands)
+        return {"mimd": vm.GuestOutput(0, (fixtures / "mimd_real.json").read_text())}
+
+    monkeypatch.setattr(vm, "boot", boot)
+    return seen
+
+
+def test_run_vm_marks_the_result_and_its_plot_as_emulated(guest: dict, tmp_path: Path) -> None:
+    import json
+
+    from flynn import plot, results, run
+
+    out = tmp_path / "out" / "r.json"
+    assert run.main(["--vm", "numa:4,cpus:2", "--out", str(out)]) == 0
+    assert guest["topology"] == vm.parse_spec("numa:4,cpus:2")
+    argv = guest["commands"][0].argv
+    assert f"--benchmark_filter={vm.RUN_FILTER}" in argv and "--benchmark_repetitions=1" in argv
+    assert json.loads(out.read_text())["context"]["emulated"] == "qemu tcg numa:4,cpus:2"
+    figure = plot._titled_emulated(plot.PLOTTERS["mimd"](results.load(out), results.runs(results.load(out))),
+                                   results.load(out))
+    assert figure._suptitle.get_text().startswith("EMULATED (qemu tcg numa:4,cpus:2)")
+
+
+def test_run_vm_refuses_bad_specs_and_baselines(guest: dict) -> None:
+    from flynn import run
+
+    assert run.main(["--vm", "numa:0"]) == 2
+    assert run.main(["--vm", "numa:2", "--baseline"]) == 2
+    assert "topology" not in guest
+
+
+def test_run_vm_reports_a_failed_guest_as_a_finding(guest: dict, monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    from flynn import run
+
+    monkeypatch.setattr(vm, "boot", lambda *args: (_ for _ in ()).throw(vm.GuestFailed("hung")))
+    assert run.main(["--vm", "numa:2", "--out", str(tmp_path / "r.json")]) == 1
