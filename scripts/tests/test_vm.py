@@ -1,5 +1,6 @@
 import base64
 import gzip
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -65,10 +66,10 @@ def test_parse_ldd_keeps_the_loader_and_drops_vdso() -> None:
 
 
 def test_cpio_newc_is_read_back_by_cpio(tmp_path: Path) -> None:
+    if shutil.which("cpio") is None:
+        pytest.skip("no cpio (package cpio) to read the archive back")
     archive = vm.cpio_newc({"/init": b"#!/bin/sh\n", "/usr/lib/x/libodd.so": b"abcde"}, {"/dev/console": (5, 1)})
-    listing = subprocess.run(["cpio", "-t", "-v"], input=archive, capture_output=True, check=False)
-    if listing.returncode == 127 or b"not found" in listing.stderr:
-        pytest.skip("no cpio")
+    listing = subprocess.run(["cpio", "-t", "-v"], input=archive, capture_output=True, check=True)
     names = [line.split()[-1] for line in listing.stdout.decode().splitlines()]
     assert set(names) >= {"init", "usr", "usr/lib", "usr/lib/x", "usr/lib/x/libodd.so", "dev/console"}
     (tmp_path / "out").mkdir()
