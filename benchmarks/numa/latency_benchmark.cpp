@@ -50,12 +50,14 @@ std::vector<std::uint64_t> sweep(std::uint64_t max_bytes) {
 
 }  // namespace
 
-void timed_chase(benchmark::State& state, const ChaseBuffer& buffer) {
+void timed_chase(benchmark::State& state, const ChaseBuffer& buffer, std::atomic<ChasePhase>* phase) {
   // A lap over the cycle first brings the working set into the level that can hold it. Past 64 MiB
   // of lines no cache holds it anyway, and Google Benchmark's sizing calls, whose timings it
   // discards, keep walking the same buffer: a gigabyte's lap (seconds with TLB misses) is skipped.
   const memory::ChaseNode* p = memory::chase(buffer.start(), std::min<std::uint64_t>(buffer.nodes, kMaxWarmUpLoads));
+  if (phase != nullptr) phase->store(ChasePhase::timing);
   for (auto _ : state) p = memory::chase(p, kLoadsPerIteration);
+  if (phase != nullptr) phase->store(ChasePhase::done);
   benchmark::DoNotOptimize(p);
   state.counters["ns_per_load"] = ns_per_event(kLoadsPerIteration);
   state.counters["cycles_per_load"] = cycles_per_event(kLoadsPerIteration);
@@ -91,28 +93,26 @@ void loaded_chase(benchmark::State& state, std::uint64_t bytes, const std::vecto
   Team team(Topology::machine(), cpus);
   const StreamBuffer& streams = stream_buffer({bytes, Region::kAnyNode, 1, cpus}, team);
   const ChaseBuffer& chase = chase_buffer({bytes, PageKind::normal, Layout::random, Region::kAnyNode});
-  std::atomic<bool> stop{false};
+  std::atomic<ChasePhase> phase{ChasePhase::warming};
   std::atomic<std::uint64_t> streamed_bytes{0};
   team.run([&](std::size_t member) {
-    if (member == 0) {
-      timed_chase(state, chase);
-      stop.store(true, std::memory_order_relaxed);
-      return;
-    }
+    if (member == 0) return timed_chase(state, chase, &phase);
     // Member 0 chases; the streams split the buffer among themselves.
     const Slice slice = Slice::of(streams.per_array, team.size() - 1, member - 1);
     double sum = 0;
     std::uint64_t doubles = 0;
-    for (std::size_t i = slice.begin; !stop.load(std::memory_order_relaxed); i += kStreamPieceDoubles) {
+    // The streams load the memory during the warm-up too, but count only what they read while
+    // the chase is timed.
+    for (std::size_t i = slice.begin; phase.load(std::memory_order_relaxed) != ChasePhase::done;
+         i += kStreamPieceDoubles) {
       if (i >= slice.end) i = slice.begin;
       const std::size_t piece = std::min(kStreamPieceDoubles, slice.end - i);
       sum += memory::read_sum(streams.array(0) + i, piece);
-      doubles += piece;
+      if (phase.load(std::memory_order_relaxed) == ChasePhase::timing) doubles += piece;
     }
     benchmark::DoNotOptimize(sum);
     streamed_bytes += doubles * sizeof(double);
   });
-  // The streams run a little before and after the timed chase; over the run that is noise.
   state.counters["stream_bytes_per_second"] = per_second(static_cast<double>(streamed_bytes.load()));
 }
 
