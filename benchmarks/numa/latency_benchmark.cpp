@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <string_view>
+#include <thread>
 
 #include "harness/counters.h"
 #include "harness/names.h"
@@ -23,8 +24,8 @@ constexpr std::uint64_t kLoadsPerIteration = 1 << 14;
 constexpr std::uint64_t kMaxWarmUpLoads = 1 << 20;
 // The smallest working set: one 4 KiB page, well inside every L1.
 constexpr std::uint64_t kMinBytes = 4096;
-// The streams read in pieces of 1 MiB, checking for the end of the chase between pieces.
-constexpr std::size_t kStreamPieceDoubles = (1 << 20) / sizeof(double);
+// The streams read in pieces of 64 KiB (microseconds each), checking the chase's phase between them.
+constexpr std::size_t kStreamPieceDoubles = (64 << 10) / sizeof(double);
 
 struct ChaseVariant {
   std::string_view name;
@@ -95,20 +96,27 @@ void loaded_chase(benchmark::State& state, std::uint64_t bytes, const std::vecto
   const ChaseBuffer& chase = chase_buffer({bytes, PageKind::normal, Layout::random, Region::kAnyNode});
   std::atomic<ChasePhase> phase{ChasePhase::warming};
   std::atomic<std::uint64_t> streamed_bytes{0};
+  std::atomic<std::size_t> streaming{0};
   team.run([&](std::size_t member) {
-    if (member == 0) return timed_chase(state, chase, &phase);
+    if (member == 0) {
+      // On a busy machine a stream thread may not have run yet: the chase starts under load only.
+      while (streaming.load() != team.size() - 1) std::this_thread::yield();
+      return timed_chase(state, chase, &phase);
+    }
     // Member 0 chases; the streams split the buffer among themselves.
     const Slice slice = Slice::of(streams.per_array, team.size() - 1, member - 1);
-    double sum = 0;
+    double sum = memory::read_sum(streams.array(0) + slice.begin, std::min(kStreamPieceDoubles, slice.end - slice.begin));
+    ++streaming;
     std::uint64_t doubles = 0;
-    // The streams load the memory during the warm-up too, but count only what they read while
-    // the chase is timed.
+    // The streams load the memory during the warm-up too, but count only the pieces they read
+    // while the chase was timed.
     for (std::size_t i = slice.begin; phase.load(std::memory_order_relaxed) != ChasePhase::done;
          i += kStreamPieceDoubles) {
       if (i >= slice.end) i = slice.begin;
       const std::size_t piece = std::min(kStreamPieceDoubles, slice.end - i);
+      const bool timed = phase.load(std::memory_order_relaxed) == ChasePhase::timing;
       sum += memory::read_sum(streams.array(0) + i, piece);
-      if (phase.load(std::memory_order_relaxed) == ChasePhase::timing) doubles += piece;
+      if (timed || phase.load(std::memory_order_relaxed) == ChasePhase::timing) doubles += piece;
     }
     benchmark::DoNotOptimize(sum);
     streamed_bytes += doubles * sizeof(double);
