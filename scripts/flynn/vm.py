@@ -155,6 +155,8 @@ def parse_ldd(text: str) -> list[Path]:
 
 def shared_libraries(binary: Path) -> list[Path]:
     done = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, check=False)
+    if "not a dynamic executable" in done.stdout + done.stderr:
+        return []  # a static binary (busybox-static) loads nothing
     if done.returncode != 0:
         raise FlynnError(f"ldd {binary}: {done.stderr.strip() or done.stdout.strip()}")
     return parse_ldd(done.stdout)
@@ -200,6 +202,8 @@ def init_script(commands: Iterable[GuestCommand], library_dirs: Iterable[str]) -
         "mkdir -p /proc /sys /dev /tmp",
         "mount -t proc proc /proc && mount -t sysfs sysfs /sys && mount -t devtmpfs devtmpfs /dev",
         "hostname flynn-vm",
+        # The guest has no network device, but benchmarks that serve themselves over TCP need lo.
+        "ip link set lo up",
         f"export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/tmp LD_LIBRARY_PATH={':'.join(library_dirs)}",
         "exec >/dev/ttyS0 2>&1",
         "cd /tmp",

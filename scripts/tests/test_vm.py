@@ -177,3 +177,9 @@ def test_run_vm_reports_a_failed_guest_as_a_finding(guest: dict, monkeypatch: py
 
     monkeypatch.setattr(vm, "boot", lambda *args: (_ for _ in ()).throw(vm.GuestFailed("hung")))
     assert run.main(["--vm", "numa:2", "--out", str(tmp_path / "r.json")]) == 1
+
+
+def test_a_static_binary_loads_no_libraries() -> None:
+    if not Path(vm.BUSYBOX).is_file():
+        pytest.skip(f"no {vm.BUSYBOX} (package busybox-static)")
+    assert vm.shared_libraries(Path(vm.BUSYBOX)) == []

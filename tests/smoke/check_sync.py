@@ -1,0 +1,66 @@
+"""Runs flynn_sync briefly and checks its counters, its exactness claims and its skip reasons,
+and that a bad flag value is refused with exit 2 and one line."""
+
+import subprocess
+import sys
+
+from smoke_run import Failures, list_tests, run_json
+
+from flynn.names import parse
+
+EXACT = {"fetch_add_relaxed", "fetch_add_seq_cst", "cas_loop", "mutex", "ttas_spinlock",
+         "local_sum", "packed_slots", "padded_slots"}
+BAD_VALUES = ("--flynn_io_delay_us=abc", "--flynn_io_delay_us=5000000", "--flynn_sync_increments=0",
+              "--flynn_io_pages=1,2", "--flynn_handoff_cpus=99999")
+
+
+def main(binary: str) -> int:
+    failures = Failures()
+    expected = set(list_tests(binary))
+    # A short delay and few pages: the point is that every family works, not its figure.
+    result = run_json(binary, "--benchmark_min_time=0.01", "--flynn_sync_increments=4096",
+                      "--flynn_io_delay_us=500", "--flynn_io_pages=64")
+    runs = {run["name"]: run for run in result["benchmarks"]}
+    failures.check(expected == set(runs), f"listed but not run: {sorted(expected - set(runs))[:5]}")
+    failures.check(result["context"].get("io_delay_us") == "500", "context lacks io_delay_us")
+    kernels = set()
+    for name, run in runs.items():
+        parsed = parse(name)
+        kernels.add((parsed.area, parsed.kernel, parsed.variant))
+        if run.get("error_occurred"):
+            message = run.get("error_message", "")
+            failures.check(message.startswith("skipped: ") and len(message) > len("skipped: "),
+                           f"{name} failed: {message!r}")
+            continue
+        if parsed.kernel == "counter":
+            failures.check(run.get("ns_per_increment", 0) > 0, f"{name} lacks ns_per_increment")
+            failures.check(run.get("sync_threads") == int(parsed.params["threads"]), f"{name}: sync_threads")
+            lost = run.get("lost_updates_pct", -1)
+            if parsed.variant in EXACT:
+                failures.check(lost == 0, f"{name}: a safe strategy lost {lost}% of its updates")
+            else:
+                failures.check(0 <= lost < 100, f"{name}: lost_updates_pct {lost}")
+        elif parsed.kernel == "line_handoff":
+            failures.check(run.get("ns_per_handoff", 0) > 0, f"{name} lacks ns_per_handoff")
+            failures.check(parsed.params["cpu_a"] != parsed.params["cpu_b"], f"{name}: a CPU with itself")
+        elif parsed.kernel == "fetch":
+            failures.check(run.get("pages_per_second", 0) > 0, f"{name} lacks pages_per_second")
+            failures.check(run.get("cpu_utilisation_pct", -1) >= 0, f"{name} lacks cpu_utilisation_pct")
+        elif parsed.kernel == "tasks":
+            failures.check(run.get("tasks_per_second", 0) > 0, f"{name} lacks tasks_per_second")
+            # Only "some": on a shared machine the busy threads get what the others leave.
+            failures.check(run.get("cpu_utilisation_pct", 0) > 0, f"{name} lacks cpu_utilisation_pct")
+    for family in (("sync", "counter", "racy"), ("sync", "counter", "padded_slots"), ("io", "fetch", "blocking"),
+                   ("io", "fetch", "epoll"), ("io", "tasks", "spin")):
+        failures.check(family in kernels, f"no {'/'.join(family)} benchmark")
+    for flag in BAD_VALUES:
+        bad = subprocess.run([binary, flag, "--benchmark_list_tests"], capture_output=True, text=True)
+        failures.check(bad.returncode == 2, f"{flag}: exit {bad.returncode}, not 2")
+        failures.check(len(bad.stderr.strip().splitlines()) == 1 and flag.split("=")[0] in bad.stderr,
+                       f"{flag}: not one line naming the flag: {bad.stderr!r}")
+    print(f"{binary}: {len(runs)} benchmarks checked")
+    return failures.exit_code()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
