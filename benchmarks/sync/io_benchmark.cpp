@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <exception>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -30,6 +31,33 @@ constexpr std::chrono::milliseconds kClientTimeout{10000};
 constexpr std::uint64_t kTaskSteps = std::uint64_t{1} << 18;
 // The epoll client keeps as many requests in flight as the largest thread count.
 constexpr int kEpollConnections = 64;
+
+// Descriptors closed however the benchmark ends (a failed connect throws half-way).
+class Descriptors {
+ public:
+  explicit Descriptors(std::size_t count) : fds_(count, -1) {}
+  ~Descriptors() {
+    for (int fd : fds_) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  Descriptors(const Descriptors&) = delete;
+  Descriptors& operator=(const Descriptors&) = delete;
+  int& operator[](std::size_t i) { return fds_[i]; }
+
+ private:
+  std::vector<int> fds_;
+};
+
+// Setting up the server or a connection can throw; that fails this benchmark, not the binary.
+template <class Body>
+void guarded(benchmark::State& state, Body&& body) {
+  try {
+    body();
+  } catch (const std::exception& error) {
+    state.SkipWithError(error.what());
+  }
+}
 
 double process_cpu_seconds() {
   rusage usage{};
@@ -86,7 +114,7 @@ ServerLimits limits_for(const IoSettings& settings) {
 void fetch_blocking(benchmark::State& state, const IoSettings& settings, int threads) {
   const LoopbackServer server(limits_for(settings));
   const auto size = static_cast<std::size_t>(threads);
-  std::vector<int> fds(size, -1);
+  Descriptors fds(size);
   std::vector<std::vector<char>> buffers(size, std::vector<char>(kResponseBuffer));
   std::vector<io::FetchTotals> totals(size);
   {
@@ -101,13 +129,11 @@ void fetch_blocking(benchmark::State& state, const IoSettings& settings, int thr
           totals[m].failed = totals[m].failed || got.failed;
         });
     if (const std::string error = team.error(); !error.empty()) {
-      for (int fd : fds) if (fd >= 0) ::close(fd);
       state.SkipWithError(error.c_str());
       return;
     }
     timed_rounds(state, [&] { team.run(); });
   }
-  for (int fd : fds) ::close(fd);
   io::FetchTotals sum;
   for (const io::FetchTotals& t : totals) {
     sum.pages += t.pages;
@@ -119,35 +145,30 @@ void fetch_blocking(benchmark::State& state, const IoSettings& settings, int thr
 
 void fetch_epoll(benchmark::State& state, const IoSettings& settings) {
   const LoopbackServer server(limits_for(settings));
-  std::vector<std::vector<char>> buffers(kEpollConnections, std::vector<char>(kResponseBuffer));
-  std::vector<io::Connection> connections(kEpollConnections);
-  const int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
-  bool set_up = epoll_fd >= 0;
-  for (std::size_t i = 0; i < connections.size() && set_up; ++i) {
-    connections[i].fd = connect_loopback(server.port(), true, kClientTimeout);
-    connections[i].buffer = buffers[i].data();
-    connections[i].capacity = buffers[i].size();
+  constexpr auto kCount = static_cast<std::size_t>(kEpollConnections);
+  Descriptors fds(kCount + 1);  // the connections, then the epoll instance
+  std::vector<std::vector<char>> buffers(kCount, std::vector<char>(kResponseBuffer));
+  std::vector<io::Connection> connections(kCount);
+  fds[kCount] = ::epoll_create1(EPOLL_CLOEXEC);
+  for (std::size_t i = 0; i < kCount; ++i) {
+    fds[i] = connect_loopback(server.port(), true, kClientTimeout);
+    connections[i] = {fds[i], buffers[i].data(), buffers[i].size()};
     epoll_event event{};
     event.events = EPOLLIN;
     event.data.u64 = i;
-    set_up = ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, connections[i].fd, &event) == 0;
+    if (fds[kCount] < 0 || ::epoll_ctl(fds[kCount], EPOLL_CTL_ADD, fds[i], &event) != 0) {
+      state.SkipWithError("cannot set up epoll over the client connections");
+      return;
+    }
   }
   io::FetchTotals sum;
-  if (set_up) {
-    timed_rounds(state, [&] {
-      const io::FetchTotals got = io::fetch_epoll(epoll_fd, connections.data(), connections.size(), 0, settings.pages,
-                                                  static_cast<int>(kClientTimeout.count()));
-      sum.pages += got.pages;
-      sum.links += got.links;
-      sum.failed = sum.failed || got.failed;
-    });
-  }
-  for (const io::Connection& c : connections) if (c.fd >= 0) ::close(c.fd);
-  if (epoll_fd >= 0) ::close(epoll_fd);
-  if (!set_up) {
-    state.SkipWithError("cannot set up epoll over the client connections");
-    return;
-  }
+  timed_rounds(state, [&] {
+    const io::FetchTotals got = io::fetch_epoll(fds[kCount], connections.data(), kCount, 0, settings.pages,
+                                                static_cast<int>(kClientTimeout.count()));
+    sum.pages += got.pages;
+    sum.links += got.links;
+    sum.failed = sum.failed || got.failed;
+  });
   state.counters["connections"] = kEpollConnections;
   check_pages(state, sum, settings);
 }
@@ -169,13 +190,13 @@ void register_io_benchmarks(const IoSettings& settings) {
   for (int threads : settings.threads) {
     const auto name = BenchmarkName("io", "fetch", "blocking").param("threads", threads);
     benchmark::RegisterBenchmark(name.str().c_str(), [=](benchmark::State& state) {
-      fetch_blocking(state, settings, threads);
+      guarded(state, [&] { fetch_blocking(state, settings, threads); });
     })->UseRealTime();
   }
   const auto epoll_name =
       BenchmarkName("io", "fetch", "epoll").param("connections", kEpollConnections).param("threads", 1);
   benchmark::RegisterBenchmark(epoll_name.str().c_str(), [=](benchmark::State& state) {
-    fetch_epoll(state, settings);
+    guarded(state, [&] { fetch_epoll(state, settings); });
   })->UseRealTime();
   for (int threads : settings.threads) {
     const auto name = BenchmarkName("io", "tasks", "spin").param("threads", threads);
