@@ -17,7 +17,10 @@ from flynn import build, compare, machine, perf_check, plot, results, summary, v
 from flynn.errors import EXIT_FINDING, ArgumentParser, FlynnError, entry_point
 
 # One binary per area; scripts/run runs those that are built, in this order.
-AREAS = [("ctxsw", "flynn_ctxsw"), ("simd", "flynn_simd"), ("mimd", "flynn_mimd"), ("numa", "flynn_numa")]
+AREAS = [
+    ("ctxsw", "flynn_ctxsw"), ("simd", "flynn_simd"), ("mimd", "flynn_mimd"), ("numa", "flynn_numa"),
+    ("sync", "flynn_sync"),  # writes the sync/ and io/ areas
+]
 DEFAULT_REPETITIONS = 3
 # Google Benchmark's own 0.5 s per benchmark makes a full run of every area take
 # most of an hour on 2 cores; 0.1 s still gives thousands of µs-scale hand-offs.
