@@ -17,7 +17,7 @@ std::optional<PageCount> placement_of(const Region& region, int node) {
 
 }  // namespace
 
-const ChaseBuffer& chase_buffer(const ChaseKey& key) {
+ChaseBuffer& chase_buffer(const ChaseKey& key) {
   static LastBuilt<ChaseKey, ChaseBuffer> last;
   return last.get(key, [&] {
     Region region(key.bytes, key.pages, key.node);
@@ -30,7 +30,7 @@ const ChaseBuffer& chase_buffer(const ChaseKey& key) {
     }
     std::optional<PageCount> placement = placement_of(region, key.node);
     std::optional<double> thp = key.pages == PageKind::hugetlb ? std::nullopt : thp_percent(region);
-    return std::unique_ptr<ChaseBuffer>(new ChaseBuffer{std::move(region), count, placement, thp});
+    return std::unique_ptr<ChaseBuffer>(new ChaseBuffer{std::move(region), count, placement, thp, nodes});
   });
 }
 

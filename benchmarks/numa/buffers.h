@@ -20,7 +20,7 @@ template <class Key, class Value>
 class LastBuilt {
  public:
   template <class Make>
-  const Value& get(const Key& key, Make make) {
+  Value& get(const Key& key, Make make) {
     if (value_ == nullptr || !(key_ == key)) {
       value_.reset();
       value_ = make();
@@ -49,12 +49,14 @@ struct ChaseBuffer {
   std::size_t nodes;
   std::optional<PageCount> placement;  // where the pages went, when the key names a node
   std::optional<double> thp_pct;       // not for hugetlb, which is huge by construction
-  const memory::ChaseNode* start() const { return reinterpret_cast<const memory::ChaseNode*>(region.data()); }
+  // Where the last walk stopped: the next one continues from there, so its loads go to the lines
+  // visited longest ago, as in one long walk, instead of again to those the last call just cached.
+  const memory::ChaseNode* position;
 };
 
 // The chase buffer for `key`, linked (and so first touched) by the calling thread. Throws
 // RegionUnavailable when the system lacks the pages.
-const ChaseBuffer& chase_buffer(const ChaseKey& key);
+ChaseBuffer& chase_buffer(const ChaseKey& key);
 
 struct StreamKey {
   std::size_t bytes = 0;

@@ -51,15 +51,15 @@ std::vector<std::uint64_t> sweep(std::uint64_t max_bytes) {
 
 }  // namespace
 
-void timed_chase(benchmark::State& state, const ChaseBuffer& buffer, std::atomic<ChasePhase>* phase) {
+void timed_chase(benchmark::State& state, ChaseBuffer& buffer, std::atomic<ChasePhase>* phase) {
   // A lap over the cycle first brings the working set into the level that can hold it. Past 64 MiB
   // of lines no cache holds it anyway, and Google Benchmark's sizing calls, whose timings it
   // discards, keep walking the same buffer: a gigabyte's lap (seconds with TLB misses) is skipped.
-  const memory::ChaseNode* p = memory::chase(buffer.start(), std::min<std::uint64_t>(buffer.nodes, kMaxWarmUpLoads));
+  const memory::ChaseNode* p = memory::chase(buffer.position, std::min<std::uint64_t>(buffer.nodes, kMaxWarmUpLoads));
   if (phase != nullptr) phase->store(ChasePhase::timing);
   for (auto _ : state) p = memory::chase(p, kLoadsPerIteration);
   if (phase != nullptr) phase->store(ChasePhase::done);
-  benchmark::DoNotOptimize(p);
+  buffer.position = p;
   state.counters["ns_per_load"] = ns_per_event(kLoadsPerIteration);
   state.counters["cycles_per_load"] = cycles_per_event(kLoadsPerIteration);
   state.counters["bytes"] = static_cast<double>(buffer.region.bytes());
@@ -93,7 +93,7 @@ std::vector<int> one_cpu_per_core(const Topology& topology) {
 void loaded_chase(benchmark::State& state, std::uint64_t bytes, const std::vector<int>& cpus) {
   Team team(Topology::machine(), cpus);
   const StreamBuffer& streams = stream_buffer({bytes, Region::kAnyNode, 1, cpus}, team);
-  const ChaseBuffer& chase = chase_buffer({bytes, PageKind::normal, Layout::random, Region::kAnyNode});
+  ChaseBuffer& chase = chase_buffer({bytes, PageKind::normal, Layout::random, Region::kAnyNode});
   std::atomic<ChasePhase> phase{ChasePhase::warming};
   std::atomic<std::uint64_t> streamed_bytes{0};
   std::atomic<std::size_t> streaming{0};

@@ -36,7 +36,7 @@ bool placement_verified(benchmark::State& state, const std::optional<PageCount>&
 void matrix_latency(benchmark::State& state, const NodePair& pair, std::uint64_t bytes) {
   if (!pair.skip_reason.empty()) return skip(state, pair.skip_reason);
   const ScopedBinding binding(Topology::machine(), pair.cpus.front());
-  const ChaseBuffer& buffer = chase_buffer({bytes, PageKind::normal, Layout::random, pair.mem_node});
+  ChaseBuffer& buffer = chase_buffer({bytes, PageKind::normal, Layout::random, pair.mem_node});
   if (!placement_verified(state, buffer.placement, pair.mem_node)) return;
   timed_chase(state, buffer);
 }

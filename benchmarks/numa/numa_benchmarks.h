@@ -17,7 +17,7 @@ enum class ChasePhase { warming, timing, done };
 // The timed chase over `buffer` with its counters: ns_per_load, cycles_per_load, bytes and, where
 // known, thp_pct. `phase`, when given, follows it, so work beside the chase can count its own
 // share of the timed part alone.
-void timed_chase(benchmark::State& state, const ChaseBuffer& buffer, std::atomic<ChasePhase>* phase = nullptr);
+void timed_chase(benchmark::State& state, ChaseBuffer& buffer, std::atomic<ChasePhase>* phase = nullptr);
 
 // numa/chase/<pages>/bytes:<n> (the working-set sweep up to max_bytes) and
 // numa/loaded_chase/normal_pages/bytes:<max_bytes>/streams:<k>
