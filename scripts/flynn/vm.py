@@ -24,7 +24,9 @@ DEFAULT_NODE_MIB = 256
 # Software emulation boots in seconds, but a guest of 8 vCPUs on a 2-core host runs benchmarks
 # 20-100x slower than hardware; past this a guest is taken for hung and killed.
 DEFAULT_TIMEOUT_S = 240
-KERNEL_GLOB = "/boot/vmlinuz-*-cloud-amd64"
+# Unpacked by scripts/lib/fetch-guest-kernel; a cloud kernel already in /boot serves as well.
+KERNEL_GLOBS = (str(Path(__file__).resolve().parents[2] / "build" / "vm-kernel" / "vmlinuz-*"),
+                "/boot/vmlinuz-*-cloud-amd64")
 QEMU = "qemu-system-x86_64"
 BUSYBOX = "/bin/busybox"
 _BEGIN = "==FLYNN-JSON-BEGIN"
@@ -125,15 +127,18 @@ def qemu_args(topology: Topology, kernel: Path, initrd: Path, console: Path, dat
 
 
 def find_kernel() -> Path | None:
-    found = sorted(glob.glob(KERNEL_GLOB))
-    return Path(found[-1]) if found else None
+    for pattern in KERNEL_GLOBS:
+        found = sorted(glob.glob(pattern))
+        if found:
+            return Path(found[-1])
+    return None
 
 
 def unavailable_reason() -> str | None:
     """Why no guest can boot here, or None."""
     missing = [f"{QEMU} (package qemu-system-x86)"] if shutil.which(QEMU) is None else []
     if find_kernel() is None:
-        missing.append(f"a kernel {KERNEL_GLOB} (package linux-image-cloud-amd64)")
+        missing.append("a guest kernel (scripts/lib/fetch-guest-kernel unpacks linux-image-cloud-amd64)")
     elif not os.access(find_kernel() or "", os.R_OK):
         missing.append(f"read access to {find_kernel()}")
     if not os.access(BUSYBOX, os.X_OK):

@@ -46,7 +46,7 @@ def main(binary: str) -> int:
                            f"{name}: {run['switches_per_op']:.2f} switches per hand-off, expected about 1")
     if 1 in work_per_thread and 4 in work_per_thread:
         # Four threads on one CPU each get about a quarter of it.
-        failures.check(work_per_thread[4] < 0.5 * work_per_thread[1],
+        failures.check(work_per_thread[4] < 0.6 * work_per_thread[1],
                        f"4 threads on one CPU each did {work_per_thread[4]:.0f} units/s vs {work_per_thread[1]:.0f} alone")
     print(f"{binary}: {len(runs)} benchmarks checked")
     return failures.exit_code()

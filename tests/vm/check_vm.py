@@ -101,6 +101,9 @@ def main(spec: str, numa: str, mimd: str, ctxsw: str) -> int:
     expected = topology.expected_context()
     for name, output in outputs.items():
         failures.check(output.status == 0, f"{name} exited {output.status} in the guest")
+        if not output.document:
+            failures.check(False, f"{name} wrote no JSON in the guest")
+            continue
         document = json.loads(output.document)
         reported = {key: document["context"].get(key) for key in expected}
         print(f"\n== guest {spec}, {name}: context {reported}")
