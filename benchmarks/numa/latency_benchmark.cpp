@@ -52,9 +52,10 @@ std::vector<std::uint64_t> sweep(std::uint64_t max_bytes) {
 }  // namespace
 
 void timed_chase(benchmark::State& state, ChaseBuffer& buffer, std::atomic<ChasePhase>* phase) {
-  // A lap over the cycle first brings the working set into the level that can hold it. Past 64 MiB
-  // of lines no cache holds it anyway, and Google Benchmark's sizing calls, whose timings it
-  // discards, keep walking the same buffer: a gigabyte's lap (seconds with TLB misses) is skipped.
+  // A lap over the cycle first brings the working set into the level that can hold it. The lap
+  // stops at 1M loads (64 MiB of lines): the walk resumes across calls, so Google Benchmark's
+  // sizing calls, whose timings it discards, warm a larger set, and a gigabyte's lap would take
+  // seconds of TLB misses on every call.
   const memory::ChaseNode* p = memory::chase(buffer.position, std::min<std::uint64_t>(buffer.nodes, kMaxWarmUpLoads));
   if (phase != nullptr) phase->store(ChasePhase::timing);
   for (auto _ : state) p = memory::chase(p, kLoadsPerIteration);
