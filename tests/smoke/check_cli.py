@@ -1,10 +1,9 @@
 """Every binary given: its benchmark names follow the one grammar (flynn.names), and an unknown
 flag is refused with exit code 2 and one line on stderr instead of running the defaults."""
 
-import subprocess
 import sys
 
-from smoke_run import Failures, list_tests
+from smoke_run import Failures, list_tests, refusal
 
 from flynn.errors import FlynnError
 from flynn.names import parse
@@ -21,10 +20,11 @@ def main(binaries: list[str]) -> int:
                 parse(name)
             except FlynnError as error:
                 failures.check(False, str(error))
-        typo = subprocess.run([binary, "--benchmark_filer=x"], capture_output=True, text=True)
-        failures.check(typo.returncode == 2, f"{binary} exits {typo.returncode} on an unknown flag, not 2")
-        failures.check(len(typo.stderr.strip().splitlines()) == 1 and "unrecognized" in typo.stderr,
-                       f"{binary} does not name the unknown flag in one line: {typo.stderr!r}")
+        for typo in ("--benchmark_filer=x", "--flynn_no_such_flag=1"):
+            done = refusal(binary, typo)
+            failures.refused(done, f"{binary} {typo}")
+            failures.check(len(done.stderr.strip().splitlines()) == 1 and "unrecognized" in done.stderr,
+                           f"{binary} does not name the unknown flag {typo} in one line: {done.stderr!r}")
         print(f"{binary}: {len(names)} names checked")
     return failures.exit_code()
 

@@ -2,7 +2,7 @@
 
 import sys
 
-from smoke_run import Failures, list_tests, run_json
+from smoke_run import Failures, run_listed
 
 from flynn.names import parse
 
@@ -12,18 +12,12 @@ BLOCKING = {"futex", "pipe", "eventfd", "condvar"}
 
 def main(binary: str) -> int:
     failures = Failures()
-    expected = set(list_tests(binary))
-    result = run_json(binary, "--benchmark_min_time=0.01")
-    runs = {run["name"]: run for run in result["benchmarks"]}
-    failures.check(expected == set(runs), f"listed but not run: {sorted(expected - set(runs))[:5]}")
-    failures.check("cpu_model" in result["context"], "context lacks the machine description")
+    context, runs = run_listed(binary, failures, "--benchmark_min_time=0.01")
+    failures.check("cpu_model" in context, "context lacks the machine description")
     work_per_thread: dict[int, float] = {}
     for name, run in runs.items():
         parsed = parse(name)
-        if run.get("error_occurred"):
-            message = run.get("error_message", "")
-            failures.check(message.startswith("skipped: ") and len(message) > len("skipped: "),
-                           f"{name} failed: {message!r}")
+        if failures.not_measured(name, run):
             continue
         if parsed.kernel == "timeslice":
             threads = int(parsed.params["threads"])

@@ -1,32 +1,19 @@
 """Runs flynn_mimd briefly and checks its figures and their proof: the thread count asked for,
 every thread inside its OpenMP place, rates and overheads present; bad thread counts refused."""
 
-import os
-import subprocess
 import sys
 
-from smoke_run import Failures, list_tests, run_json
+from smoke_run import Failures, refusal, run_listed
 
 from flynn.names import parse
 
 RATE_KERNELS = {"compute", "copy", "scale", "add", "triad", "mixed"}
 
 
-def refuses(binary: str, env_extra: dict[str, str], *flags: str) -> bool:
-    """Exit 2 with our one error line last (libgomp may warn about OMP_NUM_THREADS before main)."""
-    env = {**os.environ, **env_extra}
-    done = subprocess.run([binary, "--benchmark_list_tests", *flags], capture_output=True, text=True, env=env)
-    lines = done.stderr.strip().splitlines()
-    return done.returncode == 2 and bool(lines) and ": error: " in lines[-1] and not done.stdout
-
-
 def main(binary: str) -> int:
     failures = Failures()
-    expected = set(list_tests(binary))
-    result = run_json(binary, "--benchmark_min_time=0.01", "--flynn_stream_bytes=4M")
-    runs = {run["name"]: run for run in result["benchmarks"]}
-    failures.check(expected == set(runs), f"listed but not run: {sorted(expected - set(runs))[:5]}")
-    failures.check(result["context"].get("omp_places") == "cores", "the harness did not set OMP_PLACES=cores")
+    context, runs = run_listed(binary, failures, "--benchmark_min_time=0.01", "--flynn_stream_bytes=4M")
+    failures.check(context.get("omp_places") == "cores", "the harness did not set OMP_PLACES=cores")
     for name, run in runs.items():
         if run.get("error_occurred"):
             failures.check(False, f"{name} failed: {run.get('error_message')!r}")
@@ -44,9 +31,10 @@ def main(binary: str) -> int:
             failures.check(run.get("load_imbalance", 0) >= 1.0, f"{name}: load_imbalance below 1")
         elif parsed.kernel == "overhead":
             failures.check("overhead_us" in run and run.get("reference_us", 0) > 0, f"{name} lacks overhead_us")
-    failures.check(refuses(binary, {}, "--flynn_threads=0"), "--flynn_threads=0 is not refused with exit 2")
+    failures.refused(refusal(binary, "--flynn_threads=0"), "--flynn_threads=0")
     for bad in ("0", "-4", "many"):
-        failures.check(refuses(binary, {"OMP_NUM_THREADS": bad}), f"OMP_NUM_THREADS={bad} is not refused")
+        # libgomp itself warns about a bad OMP_NUM_THREADS before main; our line comes last.
+        failures.refused(refusal(binary, env={"OMP_NUM_THREADS": bad}), f"OMP_NUM_THREADS={bad}")
     print(f"{binary}: {len(runs)} benchmarks checked")
     return failures.exit_code()
 

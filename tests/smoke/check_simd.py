@@ -1,10 +1,9 @@
 """Runs flynn_simd briefly (working sets up to 1 MiB) and checks that every figure carries its
 counters, skips carry a reason, lanes match the instruction set, and a bad size is refused."""
 
-import subprocess
 import sys
 
-from smoke_run import Failures, run_json
+from smoke_run import Failures, refusal, run_listed
 
 from flynn.names import parse
 
@@ -15,13 +14,8 @@ COUNTERS = ("flops_per_second", "flops_per_cycle", "lanes")
 
 def main(binary: str) -> int:
     failures = Failures()
-    flags = ("--flynn_max_bytes=1M",)
-    expected = set(subprocess.run([binary, "--benchmark_list_tests", *flags],
-                                  check=True, capture_output=True, text=True).stdout.split())
-    result = run_json(binary, "--benchmark_min_time=0.01", *flags)
-    runs = {run["name"]: run for run in result["benchmarks"]}
-    failures.check(expected == set(runs), f"listed but not run: {sorted(expected - set(runs))[:5]}")
-    failures.check(float(result["context"].get("clock_hz_estimate", 0)) > 0, "context lacks clock_hz_estimate")
+    context, runs = run_listed(binary, failures, "--benchmark_min_time=0.01", "--flynn_max_bytes=1M")
+    failures.check(float(context.get("clock_hz_estimate", 0)) > 0, "context lacks clock_hz_estimate")
     measured = 0
     for name, run in runs.items():
         parsed = parse(name)
@@ -39,10 +33,10 @@ def main(binary: str) -> int:
         lanes = 1 if isa == "scalar" else VECTOR_BYTES[isa] // DTYPE_BYTES[parsed.tokens[0]]
         failures.check(run.get("lanes") == lanes, f"{name}: lanes {run.get('lanes')}, expected {lanes}")
     failures.check(measured > 0, "every benchmark was skipped")
-    bad = subprocess.run([binary, "--flynn_max_bytes=-3"], capture_output=True, text=True)
-    failures.check(bad.returncode == 2, f"--flynn_max_bytes=-3 exits {bad.returncode}, not 2")
+    bad = refusal(binary, "--flynn_max_bytes=-3")
+    failures.refused(bad, "--flynn_max_bytes=-3")
     failures.check(len(bad.stderr.strip().splitlines()) == 1 and "max_bytes" in bad.stderr,
-                   f"--flynn_max_bytes=-3 does not give one line on stderr: {bad.stderr!r}")
+                   f"--flynn_max_bytes=-3 does not give one line naming the flag: {bad.stderr!r}")
     print(f"{binary}: {len(runs)} benchmarks checked, {measured} measured")
     return failures.exit_code()
 

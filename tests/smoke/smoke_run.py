@@ -10,8 +10,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
 
-def list_tests(binary: str) -> list[str]:
-    out = subprocess.run([binary, "--benchmark_list_tests"], check=True, capture_output=True, text=True).stdout
+def list_tests(binary: str, *flags: str) -> list[str]:
+    out = subprocess.run([binary, "--benchmark_list_tests", *flags], check=True, capture_output=True, text=True).stdout
     return [line for line in out.splitlines() if line]
 
 
@@ -24,6 +24,22 @@ def run_json(binary: str, *flags: str) -> dict:
             return json.load(f)
 
 
+def refusal(binary: str, *flags: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The binary run with flags it must refuse (listing only, so nothing is measured)."""
+    return subprocess.run([binary, "--benchmark_list_tests", *flags], capture_output=True, text=True,
+                          env=None if env is None else {**os.environ, **env})
+
+
+def run_listed(binary: str, failures: "Failures", *flags: str) -> tuple[dict, dict[str, dict]]:
+    """Runs the binary (min time and flags given) and checks every listed benchmark reported.
+    Returns the context and the runs by name."""
+    listed = set(list_tests(binary, *(f for f in flags if f.startswith("--flynn_"))))
+    result = run_json(binary, *flags)
+    runs = {run["name"]: run for run in result["benchmarks"]}
+    failures.check(listed == set(runs), f"listed but not run: {sorted(listed - set(runs))[:5]}")
+    return result["context"], runs
+
+
 class Failures:
     """Collects every broken property, so one run reports all of them."""
 
@@ -33,6 +49,20 @@ class Failures:
     def check(self, condition: bool, message: str) -> None:
         if not condition:
             self.messages.append(message)
+
+    def not_measured(self, name: str, run: dict) -> bool:
+        """True for a run without figures; it must be a skip that gives its reason."""
+        if not run.get("error_occurred"):
+            return False
+        message = run.get("error_message", "")
+        self.check(message.startswith("skipped: ") and len(message) > len("skipped: "), f"{name} failed: {message!r}")
+        return True
+
+    def refused(self, done: subprocess.CompletedProcess, what: str) -> None:
+        """Exit 2 and one error line last on stderr (a runtime may warn before main starts)."""
+        lines = done.stderr.strip().splitlines()
+        self.check(done.returncode == 2 and bool(lines) and "error" in lines[-1] and not done.stdout,
+                   f"{what}: exit {done.returncode}, stderr {done.stderr!r}")
 
     def exit_code(self) -> int:
         for message in self.messages:
