@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402  (the backend must be chosen first)
 
-from flynn import ctxsw_plot, mimd_plot, results, simd_plot, sync_plot  # noqa: E402
+from flynn import ctxsw_plot, mimd_plot, numa_plot, results, simd_plot, sync_plot  # noqa: E402
 from flynn.errors import ArgumentParser, FlynnError, entry_point  # noqa: E402
 from flynn.results import Result, Run  # noqa: E402
 
@@ -22,6 +22,7 @@ PLOTTERS: dict[str, Plotter] = {
     "ctxsw": ctxsw_plot.figure,
     "mimd": mimd_plot.figure,
     "simd": simd_plot.figure,
+    "numa": numa_plot.figure,
     # flynn_sync writes two areas: shared state (sync/) and I/O- vs CPU-bound work (io/).
     "sync": sync_plot.figure,
     "io": sync_plot.io_figure,

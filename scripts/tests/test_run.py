@@ -159,7 +159,7 @@ def test_single_numa_node_note(bin_dir: Path, tmp_path: Path, capfd) -> None:
     captured = capfd.readouterr()
     assert captured.err.count("note: 1 NUMA node: remote-memory pairs are skipped") == 1
     assert "- numa/chase/remote/bytes:4096: 1 NUMA node" in captured.out
-    assert captured.out.splitlines()[-1] == "plots: none"
+    assert captured.out.splitlines()[-1] == f"plots: {tmp_path / 'r-numa.png'}"
 
 
 def test_baseline_defaults_to_enough_repetitions_for_the_u_test(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
