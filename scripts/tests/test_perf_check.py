@@ -82,3 +82,28 @@ def test_compare_flags_disagreement(fixtures: Path) -> None:
 def test_compare_needs_both_numbers(fixtures: Path) -> None:
     assert perf_check.compare(results.load(fixtures / "ctxsw_small.json")) is None
     assert perf_check.compare(_with_perf(fixtures, "n/a")) is None
+
+
+def test_cross_check_alternates_and_takes_medians(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    perf_values = iter([7000.0, 9000.0, 7200.0])
+    flynn_values = iter([7100.0, 7400.0, 20000.0])
+    monkeypatch.setattr(perf_check, "measure", lambda loops: calls.append("perf") or next(perf_values))
+    monkeypatch.setattr(perf_check, "measure_flynn", lambda binary: calls.append("flynn") or next(flynn_values))
+    assert perf_check.cross_check(Path("flynn_ctxsw"), 1000) == (7200.0, 7400.0)
+    assert calls == ["perf", "flynn"] * perf_check.ROUNDS
+
+
+def test_cross_check_gives_up_when_perf_cannot_tell(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(perf_check, "measure", lambda loops: None)
+    monkeypatch.setattr(perf_check, "measure_flynn", lambda binary: pytest.fail("flynn run without perf"))
+    assert perf_check.cross_check(Path("flynn_ctxsw"), 1000) is None
+
+
+def test_compare_prefers_the_interleaved_flynn_figure(fixtures: Path) -> None:
+    result = results.load(fixtures / "ctxsw_real.json")
+    context = {**result.context, perf_check.CONTEXT_KEY: "7000", perf_check.FLYNN_CONTEXT_KEY: "7350"}
+    comparison = perf_check.compare(results.Result(result.path, context, result.benchmarks))
+    assert comparison is not None
+    assert comparison.ratio == pytest.approx(1.05)
+    assert comparison.agrees

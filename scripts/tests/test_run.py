@@ -33,7 +33,7 @@ def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory.mkdir()
     monkeypatch.setattr(build, "BIN_DIR", directory)
     monkeypatch.setattr(build, "build", lambda options=(): None)
-    monkeypatch.setattr(perf_check, "measure", lambda loops: 2300.0)
+    monkeypatch.setattr(perf_check, "cross_check", lambda binary, loops: (2300.0, 2484.0))
     return directory
 
 
