@@ -93,9 +93,11 @@ def collect(directories: list[Path]) -> list[StoredRun]:
             if date is None:
                 print(f"note: skipped {path}: no ISO date in its context", file=sys.stderr)
                 continue
-            key = json.dumps(result.context, sort_keys=True, default=str)
-            stored = StoredRun(result, machine.identity(result.context), date,
-                               str(result.context.get("git_revision") or "?"))
+            context = result.context
+            stored = StoredRun(result, machine.identity(context), date, str(context.get("git_revision") or "?"))
+            # Not the whole context: a curated baseline may carry a note the run lacked.
+            key = json.dumps([stored.machine, context.get("date"), stored.revision,
+                              context.get("flynn_binaries", context.get("executable"))])
             found.setdefault(key, stored)
     return sorted(found.values(), key=lambda stored: stored.date)
 

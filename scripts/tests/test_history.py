@@ -90,7 +90,9 @@ def test_runs_are_kept_apart_per_machine(stores: Path, tmp_path: Path, capsys) -
 
 def test_a_baseline_copy_of_a_run_counts_once(stores: Path, tmp_path: Path, capsys) -> None:
     (tmp_path / "baselines").mkdir()
-    shutil.copy(stores / "run-04.json", tmp_path / "baselines" / f"{MACHINE}.json")
+    curated = json.loads((stores / "run-04.json").read_text())
+    curated["context"]["flynn_baseline_note"] = "curated"
+    synthetic.write(tmp_path / "baselines", f"{MACHINE}.json", curated)
     _, out, _ = _history(capsys, "--no-plots")
     assert ", 4 runs from" in out.splitlines()[0]
 
@@ -158,3 +160,4 @@ def test_script_help() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert "--machine ID" in completed.stdout
+
