@@ -7,7 +7,7 @@ import pytest
 import synthetic
 from synthetic import SCHEDULE, SWITCH, TRIAD
 
-from flynn import history, machine, run
+from flynn import compare, history, machine, results, run
 
 SCRIPTS = Path(__file__).resolve().parents[1]
 MACHINE = machine.identity(synthetic.CONTEXT)
@@ -161,3 +161,13 @@ def test_script_help() -> None:
     assert completed.returncode == 0, completed.stderr
     assert "--machine ID" in completed.stdout
 
+
+def test_the_curated_baseline_is_found_under_its_machine_id() -> None:
+    curated = sorted((SCRIPTS.parent / "results" / "baselines").glob("*.json"))
+    assert curated, "results/baselines/ holds the project's reference baseline"
+    for path in curated:
+        result = results.load(path)
+        assert path.name == f"{machine.identity(result.context)}.json"
+        assert path.stat().st_size < 300_000
+        reps = [len(r.repetitions) for r in results.runs(result) if r.repetitions]
+        assert reps and min(reps) >= compare.min_repetitions(compare.DEFAULT_ALPHA)
