@@ -135,10 +135,14 @@ def time_ns(row: Row, key: str = "real_time") -> float:
 
 def merge(results: list[Result]) -> dict[str, Any]:
     """One file in Google Benchmark's own schema, so its tools (compare.py) still read it.
-    The machine is the same for every binary, so the first context stands for all."""
+    The machine is the same for every binary, so the first context stands for all; what only a
+    later binary records (its OpenMP binding, its array sizes) is added to it."""
     if not results:
         raise FlynnError("nothing to merge")
     context = dict(results[0].context)
+    for result in results[1:]:
+        for key, value in result.context.items():
+            context.setdefault(key, value)
     context["flynn_binaries"] = ",".join(
         Path(str(result.context.get("executable", result.path.stem))).name for result in results
     )

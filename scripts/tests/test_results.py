@@ -42,7 +42,9 @@ def test_real_error_is_a_failure_not_a_skip() -> None:
 
 def test_merge_keeps_one_context_and_every_benchmark(fixtures: Path, tmp_path: Path) -> None:
     ctxsw = results.load(fixtures / "ctxsw_small.json")
-    simd = results.load(fixtures / "simd_tiny.json")
+    loaded = results.load(fixtures / "simd_tiny.json")
+    # a key only the later binary records (as flynn_mimd records its OpenMP binding)
+    simd = results.Result(loaded.path, {**loaded.context, "omp_places": "cores"}, loaded.benchmarks)
     out = tmp_path / "runs" / "merged.json"
     results.write_atomic(out, results.merge([ctxsw, simd]))
 
@@ -50,7 +52,8 @@ def test_merge_keeps_one_context_and_every_benchmark(fixtures: Path, tmp_path: P
     assert merged.benchmarks == ctxsw.benchmarks + simd.benchmarks
     assert merged.context["flynn_binaries"] == "flynn_ctxsw,flynn_simd"
     assert merged.context["date"] == ctxsw.context["date"]
-    assert {key for key in merged.context} == set(ctxsw.context) | {"flynn_binaries"}
+    assert {key for key in merged.context} == set(ctxsw.context) | set(simd.context) | {"flynn_binaries"}
+    assert merged.context["omp_places"] == "cores"
     assert sorted(path.name for path in out.parent.iterdir()) == ["merged.json"]
 
 
