@@ -36,7 +36,7 @@ std::vector<NodePair> plan_node_pairs(const Topology& topology, const std::vecto
   const std::vector<int> all = numa_nodes(topology);
   for (int node : selected) {
     if (std::find(all.begin(), all.end(), node) == all.end()) {
-      throw std::invalid_argument("NUMA node " + std::to_string(node) + " does not exist (this machine has " +
+      throw std::invalid_argument("NUMA node " + std::to_string(node) + " does not exist (this machine's nodes: " +
                                   node_list(all) + ")");
     }
   }
