@@ -28,6 +28,13 @@ DEFAULT_REPETITIONS = 3
 DEFAULT_MIN_TIME = "0.05"
 # --quick: enough to see every family work end to end in under a minute, not to compare.
 QUICK_MIN_TIME = "0.01"
+# --quick also ends the working-set sweeps at 64 MiB (past any L3 of today, so the DRAM end still
+# shows): building and first-touching gigabyte buffers would take longer than all the rest.
+QUICK_AREA_FLAGS = {
+    "simd": ["--flynn_max_bytes=64M"],
+    "numa": ["--flynn_max_bytes=64M"],
+    "mimd": ["--flynn_stream_bytes=64M"],
+}
 # A baseline is compared with many later runs: 5 repetitions let the U test reach
 # p < 0.05 against a run of 3 (3 vs 3 never goes below p = 0.1).
 BASELINE_REPETITIONS = 5
@@ -115,8 +122,12 @@ def _filter_flags(pattern: str | None) -> list[str]:
     return [] if pattern is None else [f"--benchmark_filter={pattern}"]
 
 
-def _count(path: Path, pattern: str | None) -> int:
-    command = [str(path), "--benchmark_list_tests", *_filter_flags(pattern)]
+def _area_flags(area: str, quick: bool) -> list[str]:
+    return QUICK_AREA_FLAGS.get(area, []) if quick else []
+
+
+def _count(path: Path, pattern: str | None, area_flags: list[str]) -> int:
+    command = [str(path), "--benchmark_list_tests", *_filter_flags(pattern), *area_flags]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         lines = (completed.stderr or completed.stdout).strip().splitlines()
@@ -126,14 +137,14 @@ def _count(path: Path, pattern: str | None) -> int:
     return sum(1 for line in completed.stdout.splitlines() if line.strip())
 
 
-def _selected(pattern: str | None) -> list[Binary]:
+def _selected(pattern: str | None, quick: bool) -> list[Binary]:
     built, missing = [], []
     for area, name in AREAS:
         path = build.BIN_DIR / name
         (built if path.is_file() else missing).append((area, path))
     if missing:
         print(f"note: not built yet, skipped: {', '.join(path.name for _, path in missing)}", file=sys.stderr)
-    chosen = [Binary(area, path, _count(path, pattern)) for area, path in built]
+    chosen = [Binary(area, path, _count(path, pattern, _area_flags(area, quick))) for area, path in built]
     return [binary for binary in chosen if binary.count > 0]
 
 
@@ -170,7 +181,8 @@ def _run_all(binaries: list[Binary], args: argparse.Namespace, extra: list[str])
                 f"[{index}/{len(binaries)}] {binary.path.name}: "
                 f"{binary.count} benchmarks x {args.repetitions} repetitions"
             )
-            loaded.append(_run_binary(binary, Path(scratch) / f"{binary.path.name}.json", flags, extra, header))
+            binary_flags = [*flags, *_area_flags(binary.area, args.quick)]
+            loaded.append(_run_binary(binary, Path(scratch) / f"{binary.path.name}.json", binary_flags, extra, header))
     return loaded
 
 
@@ -217,7 +229,7 @@ def main(argv: list[str]) -> int:
         raise FlynnError(f"--out {out}: is a directory")
     build.build()
     try:
-        binaries = _selected(args.filter)
+        binaries = _selected(args.filter, args.quick)
         if not binaries:
             raise FlynnError(
                 "no benchmark matches" + (f" --filter {args.filter!r}" if args.filter else "")

@@ -85,7 +85,7 @@ def test_full_run_merges_cross_checks_plots_and_summarises(
     bin_dir: Path, tmp_path: Path, fixtures: Path, capfd
 ) -> None:
     ctxsw_log = _install(bin_dir, "flynn_ctxsw", fixtures / "ctxsw_small.json")
-    _install(bin_dir, "flynn_simd", fixtures / "simd_tiny.json")
+    simd_log = _install(bin_dir, "flynn_simd", fixtures / "simd_tiny.json")
     out = tmp_path / "runs" / "r.json"
 
     status = run.main(["--quick", "--out", str(out), "--", "--benchmark_enable_random_interleaving=true"])
@@ -109,6 +109,9 @@ def test_full_run_merges_cross_checks_plots_and_summarises(
 
     args = ctxsw_log.read_text().splitlines()
     assert "--benchmark_repetitions=1" in args and "--benchmark_min_time=0.01" in args
+    # --quick caps the sweeps of the areas that have one, and only theirs
+    assert not any(arg.startswith("--flynn_") for arg in args)
+    assert "--flynn_max_bytes=64M" in simd_log.read_text().splitlines()
     assert args[-1] == "--benchmark_enable_random_interleaving=true"
 
 
