@@ -186,14 +186,21 @@ def figure(result: Result, runs: list[Run]) -> Figure:
     return fig
 
 
+def _fetch_and_tasks(
+    rows: Parsed, fetch_key: str, tasks_key: str
+) -> tuple[list[tuple[int, float]], list[tuple[int, float]], list[int]]:
+    """The blocking fetch's and the CPU tasks' medians by thread count, and every count seen."""
+    fetch = _by_threads([(n, r) for n, r in rows if n.kernel == "fetch"], "blocking", fetch_key)
+    tasks = _by_threads([(n, r) for n, r in rows if n.kernel == "tasks"], "spin", tasks_key)
+    return fetch, tasks, sorted({t for t, _ in fetch + tasks})
+
+
 def _rate_panel(ax: Axes, rows: Parsed, cores: int | None) -> None:
     title = "(a) K pages fetched vs K CPU tasks: throughput by thread count"
-    fetch = _by_threads([(n, r) for n, r in rows if n.kernel == "fetch"], "blocking", "pages_per_second")
-    tasks = _by_threads([(n, r) for n, r in rows if n.kernel == "tasks"], "spin", "tasks_per_second")
-    if not fetch and not tasks:
+    fetch, tasks, counts = _fetch_and_tasks(rows, "pages_per_second", "tasks_per_second")
+    if not counts:
         _empty(ax, title)
         return
-    counts = sorted({t for t, _ in fetch + tasks})
     if fetch:
         ax.plot([t for t, _ in fetch], [v for _, v in fetch], marker="o", color="#1f77b4",
                 label="I/O-bound: pages/s (blocking sockets, a thread each)")
@@ -219,12 +226,10 @@ def _rate_panel(ax: Axes, rows: Parsed, cores: int | None) -> None:
 
 def _cpu_panel(ax: Axes, rows: Parsed, cores: int | None, pus: int | None) -> None:
     title = "(b) CPU utilisation of the process (getrusage user + sys / wall time)"
-    fetch = _by_threads([(n, r) for n, r in rows if n.kernel == "fetch"], "blocking", "cpu_utilisation_pct")
-    tasks = _by_threads([(n, r) for n, r in rows if n.kernel == "tasks"], "spin", "cpu_utilisation_pct")
-    if not fetch and not tasks:
+    fetch, tasks, counts = _fetch_and_tasks(rows, "cpu_utilisation_pct", "cpu_utilisation_pct")
+    if not counts:
         _empty(ax, title)
         return
-    counts = sorted({t for t, _ in fetch + tasks})
     if fetch:
         ax.plot([t for t, _ in fetch], [v for _, v in fetch], marker="o", color="#1f77b4", label="fetching pages")
     if tasks:
