@@ -1,5 +1,6 @@
 """`scripts/compare BASE.json NEW.json` (or `--against-baseline NEW.json`): per benchmark, the
-change of the median of its repetitions, Google Benchmark's own Mann-Whitney U test (gbench), and a
+change of the median of its repetitions, Google Benchmark's own Mann-Whitney U test (gbench), the
+band within which separate runs of unchanged code drift (when a file holds several runs), and a
 verdict: slower, faster, unchanged, or too noisy to say. Exit 1 when any benchmark is slower."""
 
 import argparse
@@ -12,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from scipy import stats as scipy_stats
 
 from flynn import machine, results, stats, summary
 from flynn.errors import EXIT_FINDING, ArgumentParser, FlynnError, entry_point
@@ -61,10 +64,19 @@ def choose_metric(run: Run) -> str:
     return TIME_METRIC
 
 
-def metric_values(run: Run, metric: str) -> list[float]:
+def _row_values(rows: list[results.Row], metric: str) -> list[float]:
     if metric == TIME_METRIC:
-        return [results.time_ns(row) for row in run.repetitions]
-    return run.values(metric)
+        return [results.time_ns(row) for row in rows]
+    return [float(row[metric]) for row in rows if results._is_number(row.get(metric))]
+
+
+def metric_values(run: Run, metric: str) -> list[float]:
+    return _row_values(run.repetitions, metric)
+
+
+def metric_groups(run: Run, metric: str) -> list[list[float]]:
+    """The metric's values per invocation of the binary (one group unless scripts/run --runs)."""
+    return [values for rows in run.by_invocation() if (values := _row_values(rows, metric))]
 
 
 def load_gbench(directory: Path | None = None) -> ModuleType:
@@ -104,11 +116,38 @@ def min_repetitions(alpha: float, gbench_minimum: int = 2) -> int:
     return n
 
 
-def _cv(values: list[float]) -> float | None:
-    if len(values) < 2:
+def within_run_cv(groups: list[list[float]]) -> float | None:
+    """The coefficient of variation of repetitions around the mean of their own run, pooled
+    over runs: the plain CV for one run, and blind to the drift between runs, which
+    drift_band() weighs instead."""
+    freedom = sum(len(group) - 1 for group in groups)
+    mean = statistics.fmean(value for group in groups for value in group) if groups else 0.0
+    if freedom < 1 or not mean:
         return None
-    mean = statistics.fmean(values)
-    return statistics.stdev(values) / abs(mean) if mean else None
+    squares = sum((value - statistics.fmean(group)) ** 2 for group in groups for value in group)
+    return math.sqrt(squares / freedom) / abs(mean)
+
+
+def drift_band(base: list[list[float]], new: list[list[float]], alpha: float) -> tuple[float, float] | None:
+    """(shift, half width) on a log scale: the shift of the mean log median of NEW's runs from
+    BASE's, and how far apart those means fall with probability 1 - alpha when nothing changed:
+    a pooled two-sample t interval over one median per run. With one NEW run it is the
+    prediction interval of a single new run around BASE's. None when neither file holds two
+    runs, so that nothing is known of the drift between runs."""
+    logs = []
+    for groups in (base, new):
+        medians = [statistics.median(group) for group in groups]
+        if not medians or min(medians) <= 0:
+            return None
+        logs.append([math.log(median) for median in medians])
+    freedom = len(logs[0]) + len(logs[1]) - 2
+    if freedom < 1:
+        return None
+    means = [statistics.fmean(side) for side in logs]
+    squares = sum((value - mean) ** 2 for side, mean in zip(logs, means) for value in side)
+    spread = math.sqrt(squares / freedom)
+    half_width = scipy_stats.t.ppf(1 - alpha / 2, freedom) * spread * math.sqrt(1 / len(logs[0]) + 1 / len(logs[1]))
+    return means[1] - means[0], float(half_width)
 
 
 @dataclass(frozen=True)
@@ -134,12 +173,18 @@ class Comparison:
     p_value: float | None
     # gbench's UTEST_OPTIMAL_REPETITIONS (9) reached in both files.
     optimal_repetitions: bool
+    # Invocations of the binary (scripts/run --runs) in BASE and NEW.
+    base_runs: int
+    new_runs: int
+    # How far, as a ratio, the median of unchanged code drifts between runs at the
+    # chosen alpha (drift_band), or None when neither file holds two runs.
+    drift: float | None
     verdict: str
     reason: str
 
 
 def _verdict(slowdown: float, p_value: float | None, cvs: list[float | None], n: tuple[int, int],
-             settings: Settings) -> tuple[str, str]:
+             band: tuple[float, float] | None, settings: Settings) -> tuple[str, str]:
     if p_value is None or smallest_p(*n) > settings.alpha:
         need = min_repetitions(settings.alpha)
         return NOISY, (
@@ -150,6 +195,8 @@ def _verdict(slowdown: float, p_value: float | None, cvs: list[float | None], n:
         return NOISY, f"CV {worst:.1%} above {settings.max_cv:.0%}"
     if abs(slowdown) <= settings.threshold:
         return UNCHANGED, f"within {settings.threshold:.0%}"
+    if band is not None and abs(band[0]) <= band[1]:
+        return NOISY, f"{abs(slowdown):.1%} but runs drift {math.expm1(band[1]):.1%} apart"
     if p_value >= settings.alpha:
         return NOISY, f"{abs(slowdown):.1%} but p {p_value:.2g} >= alpha {settings.alpha:g}"
     return (SLOWER if slowdown > 0 else FASTER), f"p {p_value:.2g} < alpha {settings.alpha:g}"
@@ -158,7 +205,9 @@ def _verdict(slowdown: float, p_value: float | None, cvs: list[float | None], n:
 def compare_runs(base: Run, new: Run, settings: Settings, gbench: ModuleType) -> Comparison | str:
     """A Comparison, or why the two runs cannot be compared."""
     metric = choose_metric(base)
-    old_values, new_values = metric_values(base, metric), metric_values(new, metric)
+    old_groups, new_groups = metric_groups(base, metric), metric_groups(new, metric)
+    old_values = [value for group in old_groups for value in group]
+    new_values = [value for group in new_groups for value in group]
     if not new_values:
         return f"NEW has no {metric}"
     old_spread, new_spread = stats.spread(old_values), stats.spread(new_values)
@@ -169,11 +218,13 @@ def compare_runs(base: Run, new: Run, settings: Settings, gbench: ModuleType) ->
     # calc_utest takes (cpu, real) timings; our metric stands in for both, so
     # both p-values are the same and the minimum-repetition rule is gbench's.
     optimal, p_value, _ = gbench.calc_utest([old_values, new_values], [old_values, new_values])
-    cvs = [_cv(old_values), _cv(new_values)]
-    verdict, reason = _verdict(slowdown, p_value, cvs, (len(old_values), len(new_values)), settings)
+    cvs = [within_run_cv(old_groups), within_run_cv(new_groups)]
+    band = drift_band(old_groups, new_groups, settings.alpha)
+    verdict, reason = _verdict(slowdown, p_value, cvs, (len(old_values), len(new_values)), band, settings)
     return Comparison(
         base.name, metric, direction, old_spread, new_spread, cvs[0], cvs[1],
-        change, slowdown, p_value, bool(optimal), verdict, reason,
+        change, slowdown, p_value, bool(optimal), len(old_groups), len(new_groups),
+        None if band is None else math.expm1(band[1]), verdict, reason,
     )
 
 
@@ -241,17 +292,19 @@ def format_report(report: Report, colour: bool = False) -> str:
     settings = report.settings
     lines = [f"# flynn compare: {report.base} -> {report.new}", *report.warnings, ""]
     lines += [
-        "| verdict | benchmark | metric | base median | new median | change | p | reps | CV base / new | why |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| verdict | benchmark | metric | base median | new median | change | p | reps (runs) | CV base / new"
+        " | drift | why |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for c in report.compared:
         verdict = f"{_COLOURS[c.verdict]}{c.verdict}{_RESET}" if colour and c.verdict in _COLOURS else c.verdict
         cv = " / ".join("-" if value is None else f"{value:.1%}" for value in (c.base_cv, c.new_cv))
         p_value = "-" if c.p_value is None else f"{c.p_value:.3f}"
+        drift = "-" if c.drift is None else f"±{c.drift:.1%}"
         lines.append(
             f"| {verdict} | {c.name} | {c.metric} ({c.better} is better) | {summary._number(c.base.median)}"
-            f" | {summary._number(c.new.median)} | {_percent(c.change)} | {p_value} | {c.base.n} vs {c.new.n}"
-            f" | {cv} | {c.reason} |"
+            f" | {summary._number(c.new.median)} | {_percent(c.change)} | {p_value}"
+            f" | {c.base.n} ({c.base_runs}) vs {c.new.n} ({c.new_runs}) | {cv} | {drift} | {c.reason} |"
         )
     for title, entries in (
         ("not compared", [f"{name}: {why}" for name, why in report.not_compared]),
@@ -264,8 +317,13 @@ def format_report(report: Report, colour: bool = False) -> str:
     lines += [
         "",
         f"{counts} (threshold {settings.threshold:.0%}, alpha {settings.alpha:g}, "
-        f"CV limit {settings.max_cv:.0%})",
+        f"CV limit {settings.max_cv:.0%} within a run)",
     ]
+    if report.compared and all(c.drift is None for c in report.compared):
+        lines.append(
+            "note: BASE and NEW hold one run each, so the U test sees the noise within a run but not "
+            "the drift between runs; a baseline from scripts/run --baseline (several runs) allows for it"
+        )
     if any(not c.optimal_repetitions for c in report.compared):
         lines.append("note: gbench recommends 9+ repetitions per file for a reliable U test")
     return "\n".join(lines) + "\n"

@@ -11,10 +11,15 @@ from flynn import names
 from flynn.errors import FlynnError
 
 SKIP_PREFIX = "skipped:"
+# Which invocation of its binary a row comes from, when `scripts/run --runs K` ran each binary
+# K times: repetitions within one process share its page placement, its CPU, its neighbours'
+# load, so only separate invocations show how far a figure drifts between runs.
+INVOCATION_KEY = "flynn_invocation"
 
-# Numeric keys Google Benchmark writes itself; every other number in a row is a user counter.
-_GB_NUMERIC_KEYS = frozenset(
+# Numeric keys Google Benchmark (or scripts/run) writes; every other number in a row is a user counter.
+_NOT_COUNTERS = frozenset(
     {
+        INVOCATION_KEY,
         "family_index",
         "per_family_instance_index",
         "repetitions",
@@ -58,11 +63,18 @@ class Run:
     def values(self, key: str) -> list[float]:
         return [float(row[key]) for row in self.repetitions if _is_number(row.get(key))]
 
+    def by_invocation(self) -> list[list[Row]]:
+        """The repetitions grouped per invocation of the binary, in the order first seen."""
+        groups: dict[object, list[Row]] = {}
+        for row in self.repetitions:
+            groups.setdefault(row.get(INVOCATION_KEY, 0), []).append(row)
+        return list(groups.values())
+
     def counters(self) -> list[str]:
         keys: dict[str, None] = {}
         for row in self.repetitions:
             for key, value in row.items():
-                if key not in _GB_NUMERIC_KEYS and _is_number(value):
+                if key not in _NOT_COUNTERS and _is_number(value):
                     keys[key] = None
         return list(keys)
 
@@ -143,11 +155,17 @@ def merge(results: list[Result]) -> dict[str, Any]:
     for result in results[1:]:
         for key, value in result.context.items():
             context.setdefault(key, value)
+    # A binary run several times (scripts/run --runs) is named once.
     context["flynn_binaries"] = ",".join(
-        Path(str(result.context.get("executable", result.path.stem))).name for result in results
+        dict.fromkeys(Path(str(result.context.get("executable", result.path.stem))).name for result in results)
     )
     benchmarks = [row for result in results for row in result.benchmarks]
     return {"context": context, "benchmarks": benchmarks}
+
+
+def tag_invocation(result: Result, invocation: int) -> None:
+    for row in result.benchmarks:
+        row[INVOCATION_KEY] = invocation
 
 
 def write_atomic(path: Path, document: dict[str, Any]) -> None:

@@ -35,9 +35,12 @@ QUICK_AREA_FLAGS = {
     "numa": ["--flynn_max_bytes=64M"],
     "mimd": ["--flynn_stream_bytes=64M"],
 }
-# A baseline is compared with many later runs: 5 repetitions let the U test reach
-# p < 0.05 against a run of 3 (3 vs 3 never goes below p = 0.1).
-BASELINE_REPETITIONS = 5
+# A baseline is compared with many later runs, so it is measured in several invocations of every
+# binary: how far they drift apart is the band compare.drift_band() allows a later run (DRAM-bound
+# figures moved 8-19% between two invocations on the reference VM with nothing changed). 3 x 3
+# repetitions also let the U test reach p < 0.05 against a run of 3 (3 vs 3 never goes below p = 0.1).
+BASELINE_RUNS = 3
+BASELINE_REPETITIONS = 3
 RUNS_DIR = build.REPO_ROOT / "results" / "runs"
 
 
@@ -70,7 +73,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         epilog="Flags after `--` go to every benchmark binary unchanged, "
         "e.g. -- --benchmark_enable_random_interleaving=true",
     )
-    parser.add_argument("--quick", action="store_true", help=f"min_time {QUICK_MIN_TIME} s and 1 repetition")
+    parser.add_argument("--quick", action="store_true", help=f"min_time {QUICK_MIN_TIME} s, working sets up to 64 MiB, 1 repetition")
     parser.add_argument(
         "--filter", metavar="REGEX", help="Google Benchmark's --benchmark_filter, e.g. '^ctxsw/pipe/'"
     )
@@ -79,13 +82,18 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         help=f"repetitions per benchmark (default {DEFAULT_REPETITIONS}, 1 with --quick)",
     )
     parser.add_argument(
+        "--runs", metavar="K", type=_positive,
+        help="invoke every binary K times, one after the other, and keep each invocation's repetitions "
+        f"apart so that scripts/compare sees the drift between runs (default 1, {BASELINE_RUNS} with --baseline)",
+    )
+    parser.add_argument(
         "--out", metavar="FILE", type=Path,
         help=f"result file (default {RUNS_DIR.relative_to(build.REPO_ROOT)}/<host>-<UTC time>.json)",
     )
     parser.add_argument(
         "--baseline", action="store_true",
         help="also store the result as this machine's baseline, results/baselines/<machine id>.json, "
-        f"for scripts/compare --against-baseline (default {BASELINE_REPETITIONS} repetitions)",
+        f"for scripts/compare --against-baseline (default {BASELINE_RUNS} runs of {BASELINE_REPETITIONS} repetitions)",
     )
     parser.add_argument(
         "--vm", metavar="SPEC",
@@ -98,16 +106,23 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         args.vm = vm.parse_spec(args.vm)
         if args.baseline:
             raise FlynnError("--baseline with --vm: emulated timings are no machine's baseline")
+        if args.runs not in (None, 1):
+            raise FlynnError("--runs with --vm: the guest boots once and runs every binary once")
         args.filter = vm.RUN_FILTER if args.filter is None else args.filter
     for flag in extra:
         if flag.startswith("--benchmark_out"):
             raise FlynnError(f"{flag.split('=')[0]} is set by scripts/run; use --out FILE")
     if args.repetitions is None:
-        args.repetitions = 1 if args.quick or args.vm else BASELINE_REPETITIONS if args.baseline else DEFAULT_REPETITIONS
+        # A quick baseline (the curated one in results/baselines/) still needs its repetitions.
+        args.repetitions = BASELINE_REPETITIONS if args.baseline else 1 if args.quick or args.vm else DEFAULT_REPETITIONS
+    if args.runs is None:
+        args.runs = BASELINE_RUNS if args.baseline else 1
+    if args.baseline and args.runs < 2:
+        raise FlynnError("--baseline needs --runs 2 or more: one run cannot show how far runs drift apart")
     needed = compare.min_repetitions(compare.DEFAULT_ALPHA)
-    if args.baseline and args.repetitions < needed:
+    if args.baseline and args.runs * args.repetitions < needed:
         raise FlynnError(
-            f"--baseline needs --repetitions {needed} or more: with {args.repetitions} "
+            f"--baseline needs {needed} or more repetitions over all runs: with {args.runs} x {args.repetitions} "
             f"the U test cannot reach alpha {compare.DEFAULT_ALPHA:g}"
         )
     return args, extra
@@ -176,13 +191,21 @@ def _run_all(binaries: list[Binary], args: argparse.Namespace, extra: list[str])
     # The per-binary files are only inputs to the merge; the directory goes
     # away on any exit, Ctrl-C included.
     with tempfile.TemporaryDirectory(prefix="flynn-run-") as scratch:
-        for index, binary in enumerate(binaries, 1):
-            header = (
-                f"[{index}/{len(binaries)}] {binary.path.name}: "
-                f"{binary.count} benchmarks x {args.repetitions} repetitions"
-            )
-            binary_flags = [*flags, *_area_flags(binary.area, args.quick)]
-            loaded.append(_run_binary(binary, Path(scratch) / f"{binary.path.name}.json", binary_flags, extra, header))
+        # Invocation after invocation rather than binary after binary, so that a slow
+        # drift of the machine spreads over every run instead of landing on one.
+        for invocation in range(args.runs):
+            for index, binary in enumerate(binaries, 1):
+                which = f"[run {invocation + 1}/{args.runs}] " if args.runs > 1 else ""
+                header = (
+                    f"{which}[{index}/{len(binaries)}] {binary.path.name}: "
+                    f"{binary.count} benchmarks x {args.repetitions} repetitions"
+                )
+                binary_flags = [*flags, *_area_flags(binary.area, args.quick)]
+                out = Path(scratch) / f"{binary.path.name}-{invocation}.json"
+                result = _run_binary(binary, out, binary_flags, extra, header)
+                if args.runs > 1:
+                    results.tag_invocation(result, invocation)
+                loaded.append(result)
     return loaded
 
 

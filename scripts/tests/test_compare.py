@@ -1,9 +1,12 @@
 import json
+import math
+import statistics
 import subprocess
 from pathlib import Path
 
 import pytest
 import synthetic
+from scipy import stats as scipy_stats
 from synthetic import SCHEDULE, SMT, SWITCH, TRIAD
 
 from flynn import compare, machine, results
@@ -34,7 +37,7 @@ def test_20pct_slower_with_low_noise_is_flagged(base: Path, tmp_path: Path, caps
     table = [line for line in out.splitlines() if line.startswith("| ")]
     # Worst first, and the rate's own change shown as measured.
     assert table[2].startswith(f"| slower | {TRIAD} | bytes_per_second (higher is better) | 20G | 16G | -20.0% |")
-    assert "1 slower, 0 faster, 2 unchanged, 0 too noisy (threshold 5%, alpha 0.05, CV limit 10%)" in out
+    assert "1 slower, 0 faster, 2 unchanged, 0 too noisy (threshold 5%, alpha 0.05, CV limit 10% within a run)" in out
 
 
 def test_every_benchmark_20pct_slower(base: Path, tmp_path: Path, capsys) -> None:
@@ -121,6 +124,68 @@ def test_metric_of_real_benchmarks(fixtures: Path) -> None:
     assert chosen["schedule"] == "real_time"
     assert chosen["pipe"] == "ns_per_switch"
     assert chosen["timeslice"] == "work_units_per_second_per_thread"
+
+
+def test_drift_between_runs_is_not_a_regression(tmp_path: Path, capsys) -> None:
+    # A 9% slower median is flagged against one quiet run, but not against three quiet runs
+    # that were 12% apart among themselves with nothing changed.
+    new = synthetic.write(tmp_path, "all_9pct_slower.json", synthetic.document(slower=0.09))
+    one_run = synthetic.write(tmp_path, "one_run.json", synthetic.document())
+    assert _compare(capsys, one_run, new)[0] == 1
+    drifting = synthetic.write(tmp_path, "three_runs.json", synthetic.document(runs=synthetic.DRIFTING_RUNS))
+    status, out, _ = _compare(capsys, drifting, new, "--json", tmp_path / "c.json")
+    assert status == 0
+    assert set(_verdicts(tmp_path / "c.json").values()) == {"too noisy"}
+    assert "9.0% but runs drift 34.8% apart" in out
+    assert f"| 15 (3) vs 5 (1) | 0.4% / 0.4% | ±34.8% |" in out
+    assert "note: BASE and NEW hold one run each" not in out
+
+
+def test_a_change_beyond_the_drift_between_runs_is_flagged(tmp_path: Path, capsys) -> None:
+    drifting = synthetic.document(runs=synthetic.DRIFTING_RUNS)
+    base = synthetic.write(tmp_path, "three_runs.json", drifting)
+    # Three NEW runs narrow the band: the means of three runs drift less than one run does.
+    within = synthetic.write(tmp_path, "w.json", synthetic.document(slower=0.1, runs=synthetic.DRIFTING_RUNS))
+    beyond = synthetic.write(tmp_path, "b.json", synthetic.document(slower=0.5, runs=synthetic.DRIFTING_RUNS))
+    status, out, _ = _compare(capsys, base, within)
+    assert status == 0 and "10.0% but runs drift 13.9% apart" in out
+    status, out, _ = _compare(capsys, base, beyond, "--json", tmp_path / "c.json")
+    assert status == 1
+    assert set(_verdicts(tmp_path / "c.json").values()) == {"slower"}
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.05, 0.1, 0.2, 0.4])
+def test_drift_band_is_a_pooled_t_test_on_run_medians(shift: float) -> None:
+    base = [[100.0, 101.0], [106.0, 107.0, 105.0], [97.0]]
+    new = [[v * (1 + shift) for v in group] for group in ([103.0], [99.0, 100.0])]
+    found = compare.drift_band(base, new, 0.05)
+    assert found is not None
+    logs = [[math.log(statistics.median(group)) for group in side] for side in (base, new)]
+    assert found[0] == pytest.approx(statistics.fmean(logs[1]) - statistics.fmean(logs[0]))
+    p_value = scipy_stats.ttest_ind(logs[1], logs[0], equal_var=True).pvalue
+    assert (abs(found[0]) > found[1]) == (p_value < 0.05)
+
+
+def test_no_drift_band_without_two_runs_in_either_file() -> None:
+    assert compare.drift_band([[1.0, 2.0, 3.0]], [[1.0, 2.0]], 0.05) is None
+    assert compare.drift_band([[1.0], [2.0]], [[1.0]], 0.05) is not None
+    assert compare.drift_band([[1.0], [0.0]], [[1.0]], 0.05) is None
+
+
+def test_within_run_cv_ignores_the_drift_between_runs() -> None:
+    one = [98.0, 100.0, 102.0]
+    assert compare.within_run_cv([one]) == pytest.approx(statistics.stdev(one) / statistics.fmean(one))
+    apart = [one, [v * 1.5 for v in one]]
+    pooled = [value for group in apart for value in group]
+    assert statistics.stdev(pooled) / statistics.fmean(pooled) > 0.2
+    assert compare.within_run_cv(apart) < 0.03
+    assert compare.within_run_cv([[1.0], [2.0]]) is None
+
+
+def test_one_run_each_is_noted(base: Path, tmp_path: Path, capsys) -> None:
+    new = synthetic.write(tmp_path, "later.json", synthetic.document())
+    _, out, _ = _compare(capsys, base, new)
+    assert "note: BASE and NEW hold one run each, so the U test sees the noise within a run" in out
 
 
 def test_small_change_is_unchanged_even_when_significant(base: Path, tmp_path: Path, capsys) -> None:

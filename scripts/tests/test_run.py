@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from flynn import build, machine, perf_check, run
+from flynn import build, machine, perf_check, results, run
 
 SCRIPTS = Path(__file__).resolve().parents[1]
 
@@ -165,14 +165,47 @@ def test_single_numa_node_note(bin_dir: Path, tmp_path: Path, capfd) -> None:
     assert captured.out.splitlines()[-1] == f"plots: {tmp_path / 'r-numa.png'}"
 
 
-def test_baseline_defaults_to_enough_repetitions_for_the_u_test(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    assert run.parse_args(["--baseline"])[0].repetitions == run.BASELINE_REPETITIONS
+def test_baseline_defaults_to_several_runs_and_enough_repetitions(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    args = run.parse_args(["--baseline"])[0]
+    assert (args.runs, args.repetitions) == (run.BASELINE_RUNS, run.BASELINE_REPETITIONS)
     assert run.parse_args(["--baseline", "--repetitions", "9"])[0].repetitions == 9
+    assert run.parse_args(["--quick", "--baseline"])[0].repetitions == run.BASELINE_REPETITIONS
+    assert (run.parse_args([])[0].runs, run.parse_args(["--quick"])[0].repetitions) == (1, 1)
     monkeypatch.setattr(build, "build", lambda options=(): pytest.fail("built before checking the flags"))
-    assert run.main(["--quick", "--baseline"]) == 2
+    assert run.main(["--quick", "--baseline", "--repetitions", "1"]) == 2
     assert capsys.readouterr().err == (
-        "error: --baseline needs --repetitions 4 or more: with 1 the U test cannot reach alpha 0.05\n"
+        "error: --baseline needs 4 or more repetitions over all runs: with 3 x 1 the U test cannot reach alpha 0.05\n"
     )
+    assert run.main(["--baseline", "--runs", "1"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --baseline needs --runs 2 or more: one run cannot show how far runs drift apart\n"
+    )
+    assert run.main(["--vm", "numa:2", "--runs", "2"]) == 2
+    assert "--runs with --vm" in capsys.readouterr().err
+
+
+def test_runs_invoke_every_binary_in_turn_and_tag_their_rows(
+    bin_dir: Path, tmp_path: Path, fixtures: Path, capfd
+) -> None:
+    _install(bin_dir, "flynn_ctxsw", fixtures / "ctxsw_real.json")
+    _install(bin_dir, "flynn_mimd", fixtures / "mimd_real.json")
+    out = tmp_path / "r.json"
+    assert run.main(["--runs", "2", "--filter", "^(ctxsw/pipe/|mimd/triad/)", "--out", str(out)]) == 0
+    headers = [line for line in capfd.readouterr().err.splitlines() if line.startswith("[run ")]
+    assert [line.split(":")[0] for line in headers] == [
+        "[run 1/2] [1/2] flynn_ctxsw", "[run 1/2] [2/2] flynn_mimd",
+        "[run 2/2] [1/2] flynn_ctxsw", "[run 2/2] [2/2] flynn_mimd",
+    ]
+    merged = results.load(out)
+    assert merged.context["flynn_binaries"] == "flynn_ctxsw,flynn_mimd"
+    single = len(results.load(fixtures / "ctxsw_real.json").benchmarks) + len(results.load(fixtures / "mimd_real.json").benchmarks)
+    assert len(merged.benchmarks) == 2 * single
+    for one in results.runs(merged):
+        groups = one.by_invocation()
+        assert len(groups) == (2 if one.repetitions else 0)
+        if groups:
+            assert [{row[results.INVOCATION_KEY] for row in group} for group in groups] == [{0}, {1}]
+            assert len(groups[0]) == len(groups[1])
 
 
 def test_baseline_is_stored_per_machine(
@@ -185,4 +218,4 @@ def test_baseline_is_stored_per_machine(
     expected = tmp_path / "baselines" / "vm-oxide_virtual_turin_like_processor-2c-d44f1566.json"
     assert json.loads(expected.read_text()) == json.loads(out.read_text())
     assert f"baseline: {expected}" in capfd.readouterr().out.splitlines()
-    assert "--benchmark_repetitions=5" in log.read_text().splitlines()
+    assert "--benchmark_repetitions=3" in log.read_text().splitlines()
