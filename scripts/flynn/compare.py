@@ -387,6 +387,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def load_baseline(context: dict[str, Any]) -> Result:
+    """The baseline of the machine this context describes."""
+    machine_id = machine.identity(context)
+    path = machine.baseline_path(machine_id)
+    if not path.is_file():
+        raise FlynnError(f"no baseline for machine {machine_id}: expected {path} (make one with scripts/run --baseline)")
+    return results.load(path)
+
+
 def _colour(stream: Any) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ
 
@@ -399,16 +408,7 @@ def main(argv: list[str]) -> int:
         raise FlynnError(f"--json {args.json}: is a directory")
     gbench = load_gbench()
     new = results.load(Path(args.files[-1]))
-    if args.against_baseline:
-        machine_id = machine.identity(new.context)
-        path = machine.baseline_path(machine_id)
-        if not path.is_file():
-            raise FlynnError(
-                f"no baseline for machine {machine_id}: expected {path} (make one with scripts/run --baseline)"
-            )
-        base = results.load(path)
-    else:
-        base = results.load(Path(args.files[0]))
+    base = load_baseline(new.context) if args.against_baseline else results.load(Path(args.files[0]))
     report = compare_results(base, new, settings, args.filter, gbench)
     print(format_report(report, _colour(sys.stdout)), end="")
     if args.json is not None:

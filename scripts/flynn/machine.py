@@ -45,6 +45,13 @@ def baseline_path(machine_id: str, directory: Path | None = None) -> Path:
     return (directory or BASELINES_DIR) / f"{machine_id}.json"
 
 
+def host_has_baseline(host_name: str) -> bool:
+    """Whether any baseline names this host: known before a run, unlike the full identity,
+    which needs the topology the run records."""
+    prefix = f"{_slug(host_name) or 'host'}-"
+    return any(path.name.startswith(prefix) for path in BASELINES_DIR.glob("*.json"))
+
+
 def _differences(keys: tuple[str, ...], base: dict[str, Any], new: dict[str, Any]) -> list[str]:
     found = []
     for key in keys:

@@ -96,13 +96,27 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         f"for scripts/compare --against-baseline (default {BASELINE_RUNS} runs of {BASELINE_REPETITIONS} repetitions)",
     )
     parser.add_argument(
+        "--against-baseline", action="store_true",
+        help="then compare the result with this machine's baseline (scripts/compare --against-baseline), "
+        f"rerun the benchmarks found slower {BASELINE_RUNS} more times, and exit 1 only for those slower again",
+    )
+    parser.add_argument(
         "--vm", metavar="SPEC",
         help="run inside a QEMU guest of this topology (numa:2, numa:4,cpus:2, sockets:2,cores:2,threads:2) "
         "to rehearse a machine you do not have; timings are emulated and marked so "
         f"(default filter {vm.RUN_FILTER}, min_time {vm.RUN_MIN_TIME} s, 1 repetition)",
     )
     args = parser.parse_args(own)
+    if args.baseline and args.against_baseline:
+        raise FlynnError("--baseline and --against-baseline: a run is either the baseline or checked against it")
+    if args.against_baseline and not machine.host_has_baseline(socket.gethostname()):
+        raise FlynnError(
+            f"--against-baseline: no baseline for host {socket.gethostname()!r} in {machine.BASELINES_DIR} "
+            "(make one with scripts/run --baseline)"
+        )
     if args.vm is not None:
+        if args.against_baseline:
+            raise FlynnError("--against-baseline with --vm: emulated timings are no machine's to compare")
         args.vm = vm.parse_spec(args.vm)
         if args.baseline:
             raise FlynnError("--baseline with --vm: emulated timings are no machine's baseline")
@@ -244,6 +258,39 @@ def _cross_check(out: Path, document: dict[str, Any], binaries: list[Binary], qu
         results.write_atomic(out, document)
 
 
+def _literal(name: str) -> str:
+    """A benchmark name as a POSIX extended regex (Google Benchmark's filter), matched whole."""
+    return "^" + re.sub(r"([][.^$*+?{}()|\\])", r"\\\1", name) + "$"
+
+
+def _check_against_baseline(out: Path, result: results.Result, args: argparse.Namespace,
+                            extra: list[str]) -> int:
+    """With several hundred benchmarks, a few fall outside a 95% band in any run of unchanged
+    code; a real regression stays slower when run again, so only those found slower twice count."""
+    baseline = compare.load_baseline(result.context)
+    first = compare.compare_results(baseline, result, compare.Settings())
+    print(compare.format_report(first, sys.stdout.isatty()), end="")
+    flagged = [c.name for c in first.compared if c.verdict == compare.SLOWER]
+    if not flagged:
+        return 0
+    pattern = "|".join(_literal(name) for name in flagged)
+    print(f"rerunning the {len(flagged)} benchmark(s) found slower, {BASELINE_RUNS} times", file=sys.stderr)
+    rerun = argparse.Namespace(**{**vars(args), "filter": pattern, "runs": BASELINE_RUNS})
+    try:
+        document = results.merge(_run_all(_selected(pattern, args.quick), rerun, extra))
+    except BinaryFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FINDING
+    again = out.with_name(f"{out.stem}-rerun.json")
+    results.write_atomic(again, document)
+    second = compare.compare_results(baseline, results.from_document(again, document), compare.Settings(), pattern)
+    print(compare.format_report(second, sys.stdout.isatty()), end="")
+    confirmed = [c.name for c in second.compared if c.verdict == compare.SLOWER]
+    print(f"rerun: {again}")
+    print(f"slower in both runs: {len(confirmed)} of {len(flagged)} flagged" + "".join(f"\n- {name}" for name in confirmed))
+    return EXIT_FINDING if confirmed else 0
+
+
 @entry_point
 def main(argv: list[str]) -> int:
     args, extra = parse_args(argv)
@@ -285,4 +332,4 @@ def main(argv: list[str]) -> int:
     if baseline is not None:
         print(f"baseline: {baseline}")
     print(f"plots: {' '.join(str(path) for path in plots) or 'none'}")
-    return 0
+    return _check_against_baseline(out, result, args, extra) if args.against_baseline else 0

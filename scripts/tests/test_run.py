@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+import synthetic
+
 from flynn import build, machine, perf_check, results, run
 
 SCRIPTS = Path(__file__).resolve().parents[1]
@@ -11,16 +13,20 @@ SCRIPTS = Path(__file__).resolve().parents[1]
 FAKE_BINARY = """\
 #!/usr/bin/python3
 # Stands in for a Google Benchmark binary: lists and "runs" the benchmarks of a fixture.
-import json, re, shutil, sys
-fixture, status, log = {fixture!r}, {status!r}, {log!r}
+import json, os, re, shutil, sys
+# With several fixtures, the n-th call that runs benchmarks writes the n-th (the last one from then on).
+fixtures, status, log = {fixture!r}, {status!r}, {log!r}
 args = sys.argv[1:]
 pattern = next((a.split("=", 1)[1] for a in args if a.startswith("--benchmark_filter=")), ".")
+calls = open(log + ".calls").read().count("x") if os.path.exists(log + ".calls") else 0
+fixture = fixtures[min(calls, len(fixtures) - 1)] if isinstance(fixtures, list) else fixtures
 rows = json.load(open(fixture))["benchmarks"]
 names = [n for n in dict.fromkeys(r.get("run_name", r["name"]) for r in rows) if re.search(pattern, n)]
 if "--benchmark_list_tests" in args:
     print("\\n".join(names))
     sys.exit(0)
 open(log, "w").write("\\n".join(args))
+open(log + ".calls", "a").write("x")
 print("fake console table")
 shutil.copy(fixture, next(a.split("=", 1)[1] for a in args if a.startswith("--benchmark_out=")))
 sys.exit(status)
@@ -37,10 +43,11 @@ def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return directory
 
 
-def _install(bin_dir: Path, name: str, fixture: Path, status: int = 0) -> Path:
+def _install(bin_dir: Path, name: str, fixture: Path | list[Path], status: int = 0) -> Path:
     log = bin_dir / f"{name}.args"
     path = bin_dir / name
-    path.write_text(FAKE_BINARY.format(fixture=str(fixture), status=status, log=str(log)))
+    shown = [str(one) for one in fixture] if isinstance(fixture, list) else str(fixture)
+    path.write_text(FAKE_BINARY.format(fixture=shown, status=status, log=str(log)))
     path.chmod(0o755)
     return log
 
@@ -219,3 +226,52 @@ def test_baseline_is_stored_per_machine(
     assert json.loads(expected.read_text()) == json.loads(out.read_text())
     assert f"baseline: {expected}" in capfd.readouterr().out.splitlines()
     assert "--benchmark_repetitions=3" in log.read_text().splitlines()
+
+
+@pytest.fixture
+def baseline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A quiet baseline of three runs for the synthetic machine, which scripts/run takes for this host."""
+    monkeypatch.setattr(machine, "BASELINES_DIR", tmp_path / "baselines")
+    monkeypatch.setattr(run.socket, "gethostname", lambda: synthetic.CONTEXT["host_name"])
+    path = machine.baseline_path(machine.identity(synthetic.CONTEXT))
+    path.parent.mkdir()
+    return synthetic.write(path.parent, path.name, synthetic.document(runs=(-0.005, 0.0, 0.005)))
+
+
+@pytest.mark.parametrize(("rerun_slower", "status", "confirmed"), [(True, 1, 1), (False, 0, 0)])
+def test_against_baseline_reruns_what_is_slower_and_counts_it_only_when_slower_again(
+    rerun_slower: bool, status: int, confirmed: int, baseline: Path, bin_dir: Path, tmp_path: Path, capfd
+) -> None:
+    slower = synthetic.write(tmp_path, "triad_20pct_slower.json", synthetic.document(slower={synthetic.TRIAD: 0.2}))
+    same = synthetic.write(tmp_path, "same.json", synthetic.document())
+    log = _install(bin_dir, "flynn_mimd", [slower, slower if rerun_slower else same])
+    out = tmp_path / "r.json"
+    assert run.main(["--against-baseline", "--out", str(out)]) == status
+    printed = capfd.readouterr().out
+    assert f"| slower | {synthetic.TRIAD} |" in printed
+    assert f"slower in both runs: {confirmed} of 1 flagged" in printed
+    assert (f"- {synthetic.TRIAD}" in printed.splitlines()) == bool(confirmed)
+    assert f"rerun: {tmp_path / 'r-rerun.json'}" in printed
+    # One run, then the flagged benchmark alone, in BASELINE_RUNS more invocations.
+    assert Path(f"{log}.calls").read_text() == "x" * (1 + run.BASELINE_RUNS)
+    assert f"--benchmark_filter=^{synthetic.TRIAD}$" in log.read_text().splitlines()
+
+
+def test_against_baseline_stops_before_running_without_a_baseline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setattr(machine, "BASELINES_DIR", tmp_path / "none")
+    monkeypatch.setattr(build, "build", lambda options=(): pytest.fail("built before checking the flags"))
+    monkeypatch.setattr(run.socket, "gethostname", lambda: "box")
+    assert run.main(["--against-baseline"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --against-baseline: no baseline for host 'box' in {tmp_path / 'none'} "
+        "(make one with scripts/run --baseline)\n"
+    )
+    assert run.main(["--against-baseline", "--baseline"]) == 2
+    assert "a run is either the baseline or checked against it" in capsys.readouterr().err
+
+
+def test_literal_filter_matches_one_name_whole() -> None:
+    assert run._literal("simd/dot/auto/f64/bytes:1048576") == "^simd/dot/auto/f64/bytes:1048576$"
+    assert run._literal("a.b(c)|d") == "^a\\.b\\(c\\)\\|d$"
