@@ -22,6 +22,8 @@ IDENTITY_KEYS = (
 )
 # Same machine, different build: worth a warning, since a regression may be the build's.
 BUILD_KEYS = ("compiler", "cxx_flags", "build_type", "library_build_type")
+# Written by scripts/run: a quick run's 0.01 s and 64 MiB sweeps give other figures than a full one's.
+RUN_KEYS = ("flynn_min_time", "flynn_sweeps")
 
 _CPU_SLUG_CHARS = 40
 
@@ -74,4 +76,7 @@ def mismatch_warnings(base: dict[str, Any], new: dict[str, Any]) -> list[str]:
     built = _differences(BUILD_KEYS, base, new)
     if built:
         lines.append("warning: BASE and NEW were built differently: " + "; ".join(built))
+    ran = _differences(RUN_KEYS, base, new)
+    if ran:
+        lines.append("warning: BASE and NEW were run differently: " + "; ".join(ran))
     return lines

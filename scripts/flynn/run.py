@@ -193,11 +193,15 @@ def _run_binary(binary: Binary, out: Path, flags: list[str], extra: list[str], h
         raise BinaryFailed(f"{binary.path.name} wrote no usable result: {error}") from None
 
 
+def _min_time(args: argparse.Namespace) -> str:
+    return vm.RUN_MIN_TIME if args.vm else QUICK_MIN_TIME if args.quick else DEFAULT_MIN_TIME
+
+
 def _run_all(binaries: list[Binary], args: argparse.Namespace, extra: list[str]) -> list[results.Result]:
     flags = [
         *_filter_flags(args.filter),
         f"--benchmark_repetitions={args.repetitions}",
-        f"--benchmark_min_time={vm.RUN_MIN_TIME if args.vm else QUICK_MIN_TIME if args.quick else DEFAULT_MIN_TIME}",
+        f"--benchmark_min_time={_min_time(args)}",
     ]
     if args.vm is not None:
         return _run_in_guest(binaries, args.vm, flags, extra)
@@ -311,6 +315,9 @@ def main(argv: list[str]) -> int:
         return EXIT_FINDING
 
     document = results.merge(loaded)
+    # Google Benchmark records neither, yet both change the figures: compare warns when they differ.
+    document["context"][machine.RUN_KEYS[0]] = _min_time(args)
+    document["context"][machine.RUN_KEYS[1]] = "quick" if args.quick else "full"
     if args.vm is not None:
         vm.mark_emulated(document["context"], args.vm)
     # Written before the cross-check, so a hang or Ctrl-C there keeps the data.

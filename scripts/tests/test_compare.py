@@ -353,3 +353,16 @@ def test_help_names_the_defaults() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert "(default 5)" in completed.stdout and "--against-baseline" in completed.stdout
+
+
+def test_runs_with_other_settings_are_warned_about(base: Path, tmp_path: Path, capsys) -> None:
+    quick = synthetic.write(tmp_path, "quick.json", synthetic.document(
+        context={"flynn_min_time": "0.01", "flynn_sweeps": "quick"}))
+    full = synthetic.write(tmp_path, "full.json", synthetic.document(
+        context={"flynn_min_time": "0.05", "flynn_sweeps": "full"}))
+    _, out, _ = _compare(capsys, quick, full)
+    assert out.splitlines()[1] == (
+        "warning: BASE and NEW were run differently: flynn_min_time '0.01' vs '0.05'; flynn_sweeps 'quick' vs 'full'"
+    )
+    _, out, _ = _compare(capsys, quick, quick)
+    assert "warning:" not in out

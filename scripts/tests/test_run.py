@@ -205,6 +205,7 @@ def test_runs_invoke_every_binary_in_turn_and_tag_their_rows(
     ]
     merged = results.load(out)
     assert merged.context["flynn_binaries"] == "flynn_ctxsw,flynn_mimd"
+    assert (merged.context["flynn_min_time"], merged.context["flynn_sweeps"]) == (run.DEFAULT_MIN_TIME, "full")
     single = len(results.load(fixtures / "ctxsw_real.json").benchmarks) + len(results.load(fixtures / "mimd_real.json").benchmarks)
     assert len(merged.benchmarks) == 2 * single
     for one in results.runs(merged):
