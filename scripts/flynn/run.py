@@ -262,6 +262,14 @@ def _cross_check(out: Path, document: dict[str, Any], binaries: list[Binary], qu
         results.write_atomic(out, document)
 
 
+def _merge(loaded: list[results.Result], args: argparse.Namespace) -> dict[str, Any]:
+    document = results.merge(loaded)
+    # Google Benchmark records neither, yet both change the figures: compare warns when they differ.
+    document["context"][machine.RUN_KEYS[0]] = _min_time(args)
+    document["context"][machine.RUN_KEYS[1]] = "quick" if args.quick else "full"
+    return document
+
+
 def _literal(name: str) -> str:
     """A benchmark name as a POSIX extended regex (Google Benchmark's filter), matched whole."""
     return "^" + re.sub(r"([][.^$*+?{}()|\\])", r"\\\1", name) + "$"
@@ -281,7 +289,7 @@ def _check_against_baseline(out: Path, result: results.Result, args: argparse.Na
     print(f"rerunning the {len(flagged)} benchmark(s) found slower, {BASELINE_RUNS} times", file=sys.stderr)
     rerun = argparse.Namespace(**{**vars(args), "filter": pattern, "runs": BASELINE_RUNS})
     try:
-        document = results.merge(_run_all(_selected(pattern, args.quick), rerun, extra))
+        document = _merge(_run_all(_selected(pattern, args.quick), rerun, extra), rerun)
     except BinaryFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FINDING
@@ -314,10 +322,7 @@ def main(argv: list[str]) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FINDING
 
-    document = results.merge(loaded)
-    # Google Benchmark records neither, yet both change the figures: compare warns when they differ.
-    document["context"][machine.RUN_KEYS[0]] = _min_time(args)
-    document["context"][machine.RUN_KEYS[1]] = "quick" if args.quick else "full"
+    document = _merge(loaded, args)
     if args.vm is not None:
         vm.mark_emulated(document["context"], args.vm)
     # Written before the cross-check, so a hang or Ctrl-C there keeps the data.

@@ -236,7 +236,8 @@ def baseline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(run.socket, "gethostname", lambda: synthetic.CONTEXT["host_name"])
     path = machine.baseline_path(machine.identity(synthetic.CONTEXT))
     path.parent.mkdir()
-    return synthetic.write(path.parent, path.name, synthetic.document(runs=(-0.005, 0.0, 0.005)))
+    run_settings = {"flynn_min_time": run.DEFAULT_MIN_TIME, "flynn_sweeps": "full"}
+    return synthetic.write(path.parent, path.name, synthetic.document(runs=(-0.005, 0.0, 0.005), context=run_settings))
 
 
 @pytest.mark.parametrize(("rerun_slower", "status", "confirmed"), [(True, 1, 1), (False, 0, 0)])
@@ -253,6 +254,7 @@ def test_against_baseline_reruns_what_is_slower_and_counts_it_only_when_slower_a
     assert f"slower in both runs: {confirmed} of 1 flagged" in printed
     assert (f"- {synthetic.TRIAD}" in printed.splitlines()) == bool(confirmed)
     assert f"rerun: {tmp_path / 'r-rerun.json'}" in printed
+    assert "warning:" not in printed
     # One run, then the flagged benchmark alone, in BASELINE_RUNS more invocations.
     assert Path(f"{log}.calls").read_text() == "x" * (1 + run.BASELINE_RUNS)
     assert f"--benchmark_filter=^{synthetic.TRIAD}$" in log.read_text().splitlines()
