@@ -1,7 +1,8 @@
 """`scripts/history [--machine ID] [--filter REGEX] [--dir DIR ...] [--out DIR]`: every stored run of
 one machine in date order, a table per benchmark, one PNG per area with a panel per benchmark (median
-and the min..max band of its repetitions), and a flag at every step between consecutive runs that
-scripts/compare would call slower or faster. Exit 1 when the latest step of any benchmark is slower."""
+and the min..max band of its repetitions), and a flag at every run that scripts/compare would call
+slower or faster than the runs before it (up to 5, pooled, so that the drift among them is allowed
+for). Exit 1 when the latest run of any benchmark is flagged slower."""
 
 import argparse
 import json
@@ -26,6 +27,9 @@ from flynn.results import Result, Run  # noqa: E402
 # rest are listed, and --filter picks them.
 MAX_PANELS_PER_AREA = 12
 _COLUMNS = 3
+# A step is judged against up to this many runs before it: enough to see how far runs drift apart,
+# few enough that a regression a while ago does not widen the band for good.
+WINDOW = 5
 # More tick labels than this overlap; every k-th is kept.
 _MAX_TICKS = 10
 
@@ -144,9 +148,24 @@ def build_series(stored: list[StoredRun], pattern: str | None, settings: compare
             spread = stats.spread(compare.metric_values(run, metric))
             if spread is not None:
                 points.append(Point(entry, run, spread))
-        steps = [compare.compare_runs(a.run, b.run, settings, gbench) for a, b in zip(points, points[1:])]
+        steps = [
+            compare.compare_runs(_pooled(points[max(0, index - WINDOW) : index]), points[index].run, settings, gbench)
+            for index in range(1, len(points))
+        ]
         series.append(Series(name, metric, points, steps))
     return series
+
+
+def _pooled(points: list[Point]) -> Run:
+    """The runs before a step as one Run whose invocations stay apart, so that compare weighs
+    the step against the drift among them, not only against the repetitions of the last one."""
+    rows = [
+        {**row, results.INVOCATION_KEY: f"{index}.{invocation}"}
+        for index, point in enumerate(points)
+        for invocation, group in enumerate(point.run.by_invocation())
+        for row in group
+    ]
+    return Run(points[-1].run.name, rows)
 
 
 def format_table(machine_id: str, stored: list[StoredRun], series: list[Series]) -> str:
