@@ -234,7 +234,7 @@ def write_plots(machine_id: str, series: list[Series], out_dir: Path) -> tuple[l
         rows = -(-len(shown) // _COLUMNS)
         columns = min(_COLUMNS, len(shown))
         figure = Figure(figsize=(4.2 * columns, 3.2 * rows + 0.6), layout="constrained")
-        figure.suptitle(f"{area} on {machine_id}: median per run, min..max band, dashed = significant step", fontsize=9)
+        figure.suptitle(f"{area} on {machine_id}\nmedian per run, min..max band, dashed = significant step", fontsize=8)
         for index, entry in enumerate(shown):
             _panel(figure.add_subplot(rows, columns, index + 1), entry)
         path = out_dir / f"history-{machine_id}-{area}.png"
