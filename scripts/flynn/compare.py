@@ -116,6 +116,14 @@ def min_repetitions(alpha: float, gbench_minimum: int = 2) -> int:
     return n
 
 
+def repetitions_against(n_base: int, alpha: float) -> int:
+    """Repetitions a new run needs for the U test against n_base of them to reach alpha (2 against 9)."""
+    n = 1
+    while smallest_p(n_base, n) > alpha and n < 1000:
+        n += 1
+    return n
+
+
 def within_run_cv(groups: list[list[float]]) -> float | None:
     """The coefficient of variation of repetitions around the mean of their own run, pooled
     over runs: the plain CV for one run, and blind to the drift between runs, which
@@ -176,27 +184,41 @@ class Comparison:
     # Invocations of the binary (scripts/run --runs) in BASE and NEW.
     base_runs: int
     new_runs: int
-    # How far, as a ratio, the median of unchanged code drifts between runs at the
-    # chosen alpha (drift_band), or None when neither file holds two runs.
+    # drift_band()'s half width: on a log scale, how far the medians of unchanged code drift
+    # apart between runs at the chosen alpha; None when neither file holds two runs.
     drift: float | None
     verdict: str
     reason: str
 
 
+def _band_text(half_width: float) -> str:
+    """A log band is wider upwards than downwards: +34.8% is -25.8% the other way."""
+    return f"+{math.expm1(half_width):.1%}/-{-math.expm1(-half_width):.1%}"
+
+
 def _verdict(slowdown: float, p_value: float | None, cvs: list[float | None], n: tuple[int, int],
-             band: tuple[float, float] | None, settings: Settings) -> tuple[str, str]:
+             drift: tuple[float, float] | None, several_runs: bool, settings: Settings) -> tuple[str, str]:
+    """`drift` is drift_band()'s (shift, half width) with the shift turned so that positive is
+    worse; `several_runs` says whether either file holds two invocations, so that drift is due."""
     if p_value is None or smallest_p(*n) > settings.alpha:
         need = min_repetitions(settings.alpha)
         return NOISY, (
-            f"{n[0]} vs {n[1]} repetitions: the U test needs {need}+ in each to reach alpha {settings.alpha:g}"
+            f"{n[0]} vs {n[1]} repetitions: the U test cannot go below p {smallest_p(*n):.2g} "
+            f"({need}+ in each reach alpha {settings.alpha:g})"
         )
     worst = max((cv for cv in cvs if cv is not None), default=0.0)
     if worst > settings.max_cv:
         return NOISY, f"CV {worst:.1%} above {settings.max_cv:.0%}"
     if abs(slowdown) <= settings.threshold:
         return UNCHANGED, f"within {settings.threshold:.0%}"
-    if band is not None and abs(band[0]) <= band[1]:
-        return NOISY, f"{abs(slowdown):.1%} but runs drift {math.expm1(band[1]):.1%} apart"
+    if several_runs and drift is None:
+        return NOISY, f"{abs(slowdown):.1%} but the drift between runs is unknown (a median is not above 0)"
+    if drift is not None:
+        shift, half_width = drift
+        if abs(shift) <= half_width:
+            return NOISY, f"{abs(slowdown):.1%} but runs drift {_band_text(half_width)} apart"
+        if (shift > 0) != (slowdown > 0):
+            return NOISY, f"{abs(slowdown):.1%} but the median of the repetitions and that of the runs disagree in sign"
     if p_value >= settings.alpha:
         return NOISY, f"{abs(slowdown):.1%} but p {p_value:.2g} >= alpha {settings.alpha:g}"
     return (SLOWER if slowdown > 0 else FASTER), f"p {p_value:.2g} < alpha {settings.alpha:g}"
@@ -220,11 +242,15 @@ def compare_runs(base: Run, new: Run, settings: Settings, gbench: ModuleType) ->
     optimal, p_value, _ = gbench.calc_utest([old_values, new_values], [old_values, new_values])
     cvs = [within_run_cv(old_groups), within_run_cv(new_groups)]
     band = drift_band(old_groups, new_groups, settings.alpha)
-    verdict, reason = _verdict(slowdown, p_value, cvs, (len(old_values), len(new_values)), band, settings)
+    drift = None if band is None else (band[0] if direction == LOWER else -band[0], band[1])
+    several_runs = max(len(old_groups), len(new_groups)) > 1
+    verdict, reason = _verdict(
+        slowdown, p_value, cvs, (len(old_values), len(new_values)), drift, several_runs, settings
+    )
     return Comparison(
         base.name, metric, direction, old_spread, new_spread, cvs[0], cvs[1],
         change, slowdown, p_value, bool(optimal), len(old_groups), len(new_groups),
-        None if band is None else math.expm1(band[1]), verdict, reason,
+        None if band is None else band[1], verdict, reason,
     )
 
 
@@ -300,7 +326,7 @@ def format_report(report: Report, colour: bool = False) -> str:
         verdict = f"{_COLOURS[c.verdict]}{c.verdict}{_RESET}" if colour and c.verdict in _COLOURS else c.verdict
         cv = " / ".join("-" if value is None else f"{value:.1%}" for value in (c.base_cv, c.new_cv))
         p_value = "-" if c.p_value is None else f"{c.p_value:.3f}"
-        drift = "-" if c.drift is None else f"±{c.drift:.1%}"
+        drift = "-" if c.drift is None else _band_text(c.drift)
         lines.append(
             f"| {verdict} | {c.name} | {c.metric} ({c.better} is better) | {summary._number(c.base.median)}"
             f" | {summary._number(c.new.median)} | {_percent(c.change)} | {p_value}"

@@ -58,7 +58,7 @@ class Series:
     name: str
     metric: str
     points: list[Point]
-    # steps[i] is the comparison of points[i] with points[i + 1].
+    # steps[i] is the comparison of points[i + 1] with the points before it (up to WINDOW).
     steps: list[compare.Comparison | str]
 
     def flagged(self) -> list[tuple[int, compare.Comparison]]:
@@ -92,6 +92,9 @@ def collect(directories: list[Path]) -> list[StoredRun]:
                 result = results.load(path)
             except FlynnError as error:
                 print(f"note: skipped {error}", file=sys.stderr)
+                continue
+            if run.RERUN_OF_KEY in result.context:
+                # Only the benchmarks a check found slower, minutes later: not a run of the suite.
                 continue
             date = _date(result.context)
             if date is None:

@@ -47,11 +47,11 @@ def baseline_path(machine_id: str, directory: Path | None = None) -> Path:
     return (directory or BASELINES_DIR) / f"{machine_id}.json"
 
 
-def host_has_baseline(host_name: str) -> bool:
-    """Whether any baseline names this host: known before a run, unlike the full identity,
+def host_baselines(host_name: str) -> list[Path]:
+    """The baselines that name this host: known before a run, unlike the full identity,
     which needs the topology the run records."""
     prefix = f"{_slug(host_name) or 'host'}-"
-    return any(path.name.startswith(prefix) for path in BASELINES_DIR.glob("*.json"))
+    return sorted(path for path in BASELINES_DIR.glob("*.json") if path.name.startswith(prefix))
 
 
 def _differences(keys: tuple[str, ...], base: dict[str, Any], new: dict[str, Any]) -> list[str]:

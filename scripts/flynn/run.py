@@ -42,6 +42,14 @@ QUICK_AREA_FLAGS = {
 BASELINE_RUNS = 3
 BASELINE_REPETITIONS = 3
 RUNS_DIR = build.REPO_ROOT / "results" / "runs"
+# In the context of a --against-baseline rerun: the file name of the run it checks.
+RERUN_OF_KEY = "flynn_rerun_of"
+# Google Benchmark flags that scripts/run sets itself, and its own flag to use instead.
+OWN_FLAGS = {
+    "--benchmark_out": "--out FILE",
+    "--benchmark_filter": "--filter REGEX",
+    "--benchmark_repetitions": "--repetitions N",
+}
 
 
 class BinaryFailed(Exception):
@@ -109,11 +117,6 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     args = parser.parse_args(own)
     if args.baseline and args.against_baseline:
         raise FlynnError("--baseline and --against-baseline: a run is either the baseline or checked against it")
-    if args.against_baseline and not machine.host_has_baseline(socket.gethostname()):
-        raise FlynnError(
-            f"--against-baseline: no baseline for host {socket.gethostname()!r} in {machine.BASELINES_DIR} "
-            "(make one with scripts/run --baseline)"
-        )
     if args.vm is not None:
         if args.against_baseline:
             raise FlynnError("--against-baseline with --vm: emulated timings are no machine's to compare")
@@ -124,11 +127,17 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
             raise FlynnError("--runs with --vm: the guest boots once and runs every binary once")
         args.filter = vm.RUN_FILTER if args.filter is None else args.filter
     for flag in extra:
-        if flag.startswith("--benchmark_out"):
-            raise FlynnError(f"{flag.split('=')[0]} is set by scripts/run; use --out FILE")
+        for prefix, ours in OWN_FLAGS.items():
+            if flag.startswith(prefix):
+                raise FlynnError(f"{flag.split('=')[0]} is set by scripts/run; use {ours}")
+    # The last --benchmark_min_time wins in the binary, and the context must say which.
+    given = [flag.split("=", 1)[1] for flag in extra if flag.startswith("--benchmark_min_time=")]
+    args.min_time = given[-1] if given else vm.RUN_MIN_TIME if args.vm else QUICK_MIN_TIME if args.quick else DEFAULT_MIN_TIME
     if args.repetitions is None:
-        # A quick baseline (the curated one in results/baselines/) still needs its repetitions.
-        args.repetitions = BASELINE_REPETITIONS if args.baseline else 1 if args.quick or args.vm else DEFAULT_REPETITIONS
+        # A quick baseline (the curated one in results/baselines/), and a run checked against one,
+        # still need their repetitions.
+        checked = args.baseline or args.against_baseline
+        args.repetitions = BASELINE_REPETITIONS if checked else 1 if args.quick or args.vm else DEFAULT_REPETITIONS
     if args.runs is None:
         args.runs = BASELINE_RUNS if args.baseline else 1
     if args.baseline and args.runs < 2:
@@ -139,7 +148,45 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
             f"--baseline needs {needed} or more repetitions over all runs: with {args.runs} x {args.repetitions} "
             f"the U test cannot reach alpha {compare.DEFAULT_ALPHA:g}"
         )
+    if args.against_baseline:
+        _check_baseline_exists(args)
     return args, extra
+
+
+def _run_settings(args: argparse.Namespace) -> dict[str, str]:
+    """What Google Benchmark does not record, yet changes the figures: compare warns when they differ."""
+    return dict(zip(machine.RUN_KEYS, (args.min_time, "quick" if args.quick else "full")))
+
+
+def _check_baseline_exists(args: argparse.Namespace) -> None:
+    """Before minutes of running: this host has a baseline measured the way this run will be, and
+    this run has repetitions enough for the U test against it."""
+    needed = compare.repetitions_against(BASELINE_RUNS * BASELINE_REPETITIONS, compare.DEFAULT_ALPHA)
+    if args.runs * args.repetitions < needed:
+        raise FlynnError(
+            f"--against-baseline needs {needed} or more repetitions over all runs: with {args.runs} x "
+            f"{args.repetitions} the U test against a baseline of {BASELINE_RUNS} x {BASELINE_REPETITIONS} "
+            f"cannot reach alpha {compare.DEFAULT_ALPHA:g}"
+        )
+    host = socket.gethostname()
+    found = machine.host_baselines(host)
+    if not found:
+        raise FlynnError(
+            f"--against-baseline: no baseline for host {host!r} in {machine.BASELINES_DIR} "
+            "(make one with scripts/run --baseline)"
+        )
+    wanted = _run_settings(args)
+    seen = {}
+    for path in found:
+        context = results.load(path).context
+        seen[path.name] = ", ".join(f"{key} {context.get(key)!r}" for key in wanted)
+        if all(str(context.get(key)) == value for key, value in wanted.items()):
+            return
+    raise FlynnError(
+        f"--against-baseline: this run would have {', '.join(f'{k} {v!r}' for k, v in wanted.items())}, "
+        f"but the baseline of host {host!r} has {'; '.join(seen.values())} (pass the same --quick or min_time)"
+    )
+
 
 
 def default_out() -> Path:
@@ -193,15 +240,11 @@ def _run_binary(binary: Binary, out: Path, flags: list[str], extra: list[str], h
         raise BinaryFailed(f"{binary.path.name} wrote no usable result: {error}") from None
 
 
-def _min_time(args: argparse.Namespace) -> str:
-    return vm.RUN_MIN_TIME if args.vm else QUICK_MIN_TIME if args.quick else DEFAULT_MIN_TIME
-
-
 def _run_all(binaries: list[Binary], args: argparse.Namespace, extra: list[str]) -> list[results.Result]:
     flags = [
         *_filter_flags(args.filter),
         f"--benchmark_repetitions={args.repetitions}",
-        f"--benchmark_min_time={_min_time(args)}",
+        f"--benchmark_min_time={args.min_time}",
     ]
     if args.vm is not None:
         return _run_in_guest(binaries, args.vm, flags, extra)
@@ -264,15 +307,14 @@ def _cross_check(out: Path, document: dict[str, Any], binaries: list[Binary], qu
 
 def _merge(loaded: list[results.Result], args: argparse.Namespace) -> dict[str, Any]:
     document = results.merge(loaded)
-    # Google Benchmark records neither, yet both change the figures: compare warns when they differ.
-    document["context"][machine.RUN_KEYS[0]] = _min_time(args)
-    document["context"][machine.RUN_KEYS[1]] = "quick" if args.quick else "full"
+    document["context"].update(_run_settings(args))
     return document
 
 
 def _literal(name: str) -> str:
-    """A benchmark name as a POSIX extended regex (Google Benchmark's filter), matched whole."""
-    return "^" + re.sub(r"([][.^$*+?{}()|\\])", r"\\\1", name) + "$"
+    """A benchmark name as a POSIX extended regex (Google Benchmark's filter), matched whole:
+    only the characters special there are escaped (an escaped `]` or `}` is undefined)."""
+    return "^" + re.sub(r"([.[\\()*+?{|^$])", r"\\\1", name) + "$"
 
 
 def _check_against_baseline(out: Path, result: results.Result, args: argparse.Namespace,
@@ -289,17 +331,28 @@ def _check_against_baseline(out: Path, result: results.Result, args: argparse.Na
     print(f"rerunning the {len(flagged)} benchmark(s) found slower, {BASELINE_RUNS} times", file=sys.stderr)
     rerun = argparse.Namespace(**{**vars(args), "filter": pattern, "runs": BASELINE_RUNS})
     try:
-        document = _merge(_run_all(_selected(pattern, args.quick), rerun, extra), rerun)
+        binaries = _selected(pattern, args.quick)
+        loaded = _run_all(binaries, rerun, extra) if binaries else []
     except BinaryFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FINDING
-    again = out.with_name(f"{out.stem}-rerun.json")
-    results.write_atomic(again, document)
-    second = compare.compare_results(baseline, results.from_document(again, document), compare.Settings(), pattern)
-    print(compare.format_report(second, sys.stdout.isatty()), end="")
-    confirmed = [c.name for c in second.compared if c.verdict == compare.SLOWER]
-    print(f"rerun: {again}")
-    print(f"slower in both runs: {len(confirmed)} of {len(flagged)} flagged" + "".join(f"\n- {name}" for name in confirmed))
+    cleared: set[str] = set()
+    if loaded:
+        document = _merge(loaded, rerun)
+        # Beside the run it checks, marked so that scripts/history does not take it for a run of its own.
+        document["context"][RERUN_OF_KEY] = out.name
+        again = out.with_name(f"{out.stem}-rerun.json")
+        results.write_atomic(again, document)
+        second = compare.compare_results(
+            baseline, results.from_document(again, document), compare.Settings(), pattern
+        )
+        print(compare.format_report(second, sys.stdout.isatty()), end="")
+        print(f"rerun: {again}")
+        cleared = {c.name for c in second.compared if c.verdict != compare.SLOWER}
+    # A benchmark the rerun could not measure again is not cleared.
+    confirmed = [name for name in flagged if name not in cleared]
+    print(f"slower in both runs (or not measured again): {len(confirmed)} of {len(flagged)} flagged"
+          + "".join(f"\n- {name}" for name in confirmed))
     return EXIT_FINDING if confirmed else 0
 
 

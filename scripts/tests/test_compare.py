@@ -136,8 +136,8 @@ def test_drift_between_runs_is_not_a_regression(tmp_path: Path, capsys) -> None:
     status, out, _ = _compare(capsys, drifting, new, "--json", tmp_path / "c.json")
     assert status == 0
     assert set(_verdicts(tmp_path / "c.json").values()) == {"too noisy"}
-    assert "9.0% but runs drift 34.8% apart" in out
-    assert f"| 15 (3) vs 5 (1) | 0.4% / 0.4% | ±34.8% |" in out
+    assert "9.0% but runs drift +34.8%/-25.8% apart" in out
+    assert f"| 15 (3) vs 5 (1) | 0.4% / 0.4% | +34.8%/-25.8% |" in out
     assert "note: BASE and NEW hold one run each" not in out
 
 
@@ -148,7 +148,7 @@ def test_a_change_beyond_the_drift_between_runs_is_flagged(tmp_path: Path, capsy
     within = synthetic.write(tmp_path, "w.json", synthetic.document(slower=0.1, runs=synthetic.DRIFTING_RUNS))
     beyond = synthetic.write(tmp_path, "b.json", synthetic.document(slower=0.5, runs=synthetic.DRIFTING_RUNS))
     status, out, _ = _compare(capsys, base, within)
-    assert status == 0 and "10.0% but runs drift 13.9% apart" in out
+    assert status == 0 and "10.0% but runs drift +13.9%/-12.2% apart" in out
     status, out, _ = _compare(capsys, base, beyond, "--json", tmp_path / "c.json")
     assert status == 1
     assert set(_verdicts(tmp_path / "c.json").values()) == {"slower"}
@@ -164,6 +164,31 @@ def test_drift_band_is_a_pooled_t_test_on_run_medians(shift: float) -> None:
     assert found[0] == pytest.approx(statistics.fmean(logs[1]) - statistics.fmean(logs[0]))
     p_value = scipy_stats.ttest_ind(logs[1], logs[0], equal_var=True).pvalue
     assert (abs(found[0]) > found[1]) == (p_value < 0.05)
+    squares = sum((v - statistics.fmean(side)) ** 2 for side in logs for v in side)
+    pooled_sd = math.sqrt(squares / (3 + 2 - 2))
+    assert found[1] == pytest.approx(scipy_stats.t.ppf(0.975, 3) * pooled_sd * math.sqrt(1 / 3 + 1 / 2))
+
+
+def test_one_new_run_gets_the_prediction_interval_of_the_base_runs() -> None:
+    base = [[100.0], [104.0], [97.0], [101.0]]
+    logs = [math.log(group[0]) for group in base]
+    found = compare.drift_band(base, [[110.0, 111.0]], 0.05)
+    assert found is not None
+    expected = scipy_stats.t.ppf(0.975, 3) * statistics.stdev(logs) * math.sqrt(1 + 1 / 4)
+    assert found == pytest.approx((math.log(110.5) - statistics.fmean(logs), expected))
+
+
+def test_a_verdict_needs_the_drift_when_runs_were_kept_apart() -> None:
+    settings = compare.Settings()
+    quiet = [0.01, 0.01]
+    # A median at or below 0 leaves the drift unknown: no verdict on the U test alone.
+    verdict, reason = compare._verdict(0.2, 0.001, quiet, (9, 9), None, True, settings)
+    assert (verdict, reason) == ("too noisy", "20.0% but the drift between runs is unknown (a median is not above 0)")
+    assert compare._verdict(0.2, 0.001, quiet, (9, 9), None, False, settings)[0] == "slower"
+    # Beyond the band, but the runs say faster where the pooled repetitions say slower.
+    verdict, reason = compare._verdict(0.2, 0.001, quiet, (9, 3), (-0.3, 0.1), True, settings)
+    assert verdict == "too noisy" and reason.endswith("disagree in sign")
+    assert compare._verdict(0.2, 0.001, quiet, (9, 3), (0.3, 0.1), True, settings)[0] == "slower"
 
 
 def test_no_drift_band_without_two_runs_in_either_file() -> None:
@@ -202,7 +227,7 @@ def test_too_few_repetitions_is_too_noisy(tmp_path: Path, capsys) -> None:
     new = synthetic.write(tmp_path, "three_reps_20pct_slower.json", synthetic.document(slower=0.2, noise=three))
     status, out, _ = _compare(capsys, base, new)
     assert status == 0
-    assert "3 vs 3 repetitions: the U test needs 4+ in each to reach alpha 0.05" in out
+    assert "3 vs 3 repetitions: the U test cannot go below p 0.1 (4+ in each reach alpha 0.05)" in out
     assert compare.min_repetitions(0.05) == 4
     assert compare.min_repetitions(0.01) == 5
 
@@ -335,7 +360,7 @@ def test_real_result_against_itself_is_clean(fixtures: Path, capsys) -> None:
     assert status == 0
     assert "0 slower, 0 faster" in out
     # 2 repetitions per benchmark: gbench runs the U test, but it cannot reach 0.05.
-    assert "2 vs 2 repetitions: the U test needs 4+" in out
+    assert "2 vs 2 repetitions: the U test cannot go below p 0.33" in out
 
 
 def test_script_runs_under_debian_python(base: Path, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -21,6 +22,7 @@ pattern = next((a.split("=", 1)[1] for a in args if a.startswith("--benchmark_fi
 calls = open(log + ".calls").read().count("x") if os.path.exists(log + ".calls") else 0
 fixture = fixtures[min(calls, len(fixtures) - 1)] if isinstance(fixtures, list) else fixtures
 rows = json.load(open(fixture))["benchmarks"]
+# Python's re for Google Benchmark's POSIX one: the same for the plain names and escapes used here.
 names = [n for n in dict.fromkeys(r.get("run_name", r["name"]) for r in rows) if re.search(pattern, n)]
 if "--benchmark_list_tests" in args:
     print("\\n".join(names))
@@ -28,7 +30,9 @@ if "--benchmark_list_tests" in args:
 open(log, "w").write("\\n".join(args))
 open(log + ".calls", "a").write("x")
 print("fake console table")
-shutil.copy(fixture, next(a.split("=", 1)[1] for a in args if a.startswith("--benchmark_out=")))
+document = json.load(open(fixture))
+document["benchmarks"] = [r for r in rows if r.get("run_name", r["name"]) in names]
+json.dump(document, open(next(a.split("=", 1)[1] for a in args if a.startswith("--benchmark_out=")), "w"))
 sys.exit(status)
 """
 
@@ -76,10 +80,14 @@ def test_flags() -> None:
     assert run.parse_args([])[0].repetitions == run.DEFAULT_REPETITIONS
 
 
-def test_result_file_flags_belong_to_run(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+def test_flags_scripts_run_sets_itself_are_refused(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     monkeypatch.setattr(build, "build", lambda options=(): pytest.fail("built before checking the flags"))
     assert run.main(["--", "--benchmark_out=x.json"]) == 2
     assert capsys.readouterr().err == "error: --benchmark_out is set by scripts/run; use --out FILE\n"
+    assert run.main(["--", "--benchmark_filter=^simd/"]) == 2
+    assert capsys.readouterr().err == "error: --benchmark_filter is set by scripts/run; use --filter REGEX\n"
+    assert run.main(["--", "--benchmark_repetitions=9"]) == 2
+    assert capsys.readouterr().err == "error: --benchmark_repetitions is set by scripts/run; use --repetitions N\n"
 
 
 def test_default_out_names_host_and_utc_time() -> None:
@@ -206,8 +214,11 @@ def test_runs_invoke_every_binary_in_turn_and_tag_their_rows(
     merged = results.load(out)
     assert merged.context["flynn_binaries"] == "flynn_ctxsw,flynn_mimd"
     assert (merged.context["flynn_min_time"], merged.context["flynn_sweeps"]) == (run.DEFAULT_MIN_TIME, "full")
-    single = len(results.load(fixtures / "ctxsw_real.json").benchmarks) + len(results.load(fixtures / "mimd_real.json").benchmarks)
-    assert len(merged.benchmarks) == 2 * single
+    selected = [
+        row for name in ("ctxsw_real.json", "mimd_real.json") for row in results.load(fixtures / name).benchmarks
+        if re.search("^(ctxsw/pipe/|mimd/triad/)", row.get("run_name", row["name"]))
+    ]
+    assert selected and len(merged.benchmarks) == 2 * len(selected)
     for one in results.runs(merged):
         groups = one.by_invocation()
         assert len(groups) == (2 if one.repetitions else 0)
@@ -240,24 +251,65 @@ def baseline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return synthetic.write(path.parent, path.name, synthetic.document(runs=(-0.005, 0.0, 0.005), context=run_settings))
 
 
-@pytest.mark.parametrize(("rerun_slower", "status", "confirmed"), [(True, 1, 1), (False, 0, 0)])
-def test_against_baseline_reruns_what_is_slower_and_counts_it_only_when_slower_again(
-    rerun_slower: bool, status: int, confirmed: int, baseline: Path, bin_dir: Path, tmp_path: Path, capfd
+def test_against_baseline_reruns_what_is_slower_and_counts_only_what_is_slower_again(
+    baseline: Path, bin_dir: Path, tmp_path: Path, capfd
 ) -> None:
-    slower = synthetic.write(tmp_path, "triad_20pct_slower.json", synthetic.document(slower={synthetic.TRIAD: 0.2}))
-    same = synthetic.write(tmp_path, "same.json", synthetic.document())
-    log = _install(bin_dir, "flynn_mimd", [slower, slower if rerun_slower else same])
+    both = {synthetic.TRIAD: 0.2, synthetic.SWITCH: 0.2}
+    first = synthetic.write(tmp_path, "two_slower.json", synthetic.document(slower=both))
+    again = synthetic.write(tmp_path, "triad_slower.json", synthetic.document(slower={synthetic.TRIAD: 0.2}))
+    log = _install(bin_dir, "flynn_mimd", [first, again])
     out = tmp_path / "r.json"
-    assert run.main(["--against-baseline", "--out", str(out)]) == status
+    assert run.main(["--against-baseline", "--out", str(out)]) == 1
     printed = capfd.readouterr().out
-    assert f"| slower | {synthetic.TRIAD} |" in printed
-    assert f"slower in both runs: {confirmed} of 1 flagged" in printed
-    assert (f"- {synthetic.TRIAD}" in printed.splitlines()) == bool(confirmed)
-    assert f"rerun: {tmp_path / 'r-rerun.json'}" in printed
+    assert f"| slower | {synthetic.TRIAD} |" in printed and f"| slower | {synthetic.SWITCH} |" in printed
+    assert printed.endswith(f"slower in both runs (or not measured again): 1 of 2 flagged\n- {synthetic.TRIAD}\n")
     assert "warning:" not in printed
-    # One run, then the flagged benchmark alone, in BASELINE_RUNS more invocations.
+    # One run, then the flagged benchmarks alone, in BASELINE_RUNS more invocations.
     assert Path(f"{log}.calls").read_text() == "x" * (1 + run.BASELINE_RUNS)
-    assert f"--benchmark_filter=^{synthetic.TRIAD}$" in log.read_text().splitlines()
+    assert f"--benchmark_filter=^{synthetic.SWITCH}$|^{synthetic.TRIAD}$" in log.read_text().splitlines()
+    rerun = results.load(tmp_path / "r-rerun.json")
+    assert {row["run_name"] for row in rerun.benchmarks} == {synthetic.TRIAD, synthetic.SWITCH}
+    assert rerun.context[run.RERUN_OF_KEY] == "r.json"
+    assert f"rerun: {tmp_path / 'r-rerun.json'}" in printed
+
+
+def test_against_baseline_clears_a_passing_slowdown(baseline: Path, bin_dir: Path, tmp_path: Path, capfd) -> None:
+    slower = synthetic.write(tmp_path, "triad_slower.json", synthetic.document(slower={synthetic.TRIAD: 0.2}))
+    same = synthetic.write(tmp_path, "same.json", synthetic.document())
+    _install(bin_dir, "flynn_mimd", [slower, same])
+    assert run.main(["--against-baseline", "--out", str(tmp_path / "r.json")]) == 0
+    assert capfd.readouterr().out.endswith("slower in both runs (or not measured again): 0 of 1 flagged\n")
+
+
+def test_against_baseline_counts_what_the_rerun_cannot_measure(
+    baseline: Path, bin_dir: Path, tmp_path: Path, capfd
+) -> None:
+    slower = synthetic.write(tmp_path, "triad_slower.json", synthetic.document(slower={synthetic.TRIAD: 0.2}))
+    gone = synthetic.write(tmp_path, "triad_skipped.json", synthetic.document(skipped=(synthetic.TRIAD,)))
+    _install(bin_dir, "flynn_mimd", [slower, gone])
+    assert run.main(["--against-baseline", "--out", str(tmp_path / "r.json")]) == 1
+    printed = capfd.readouterr().out
+    assert f"- {synthetic.TRIAD}: skipped in NEW" in printed
+    assert printed.endswith(f"slower in both runs (or not measured again): 1 of 1 flagged\n- {synthetic.TRIAD}\n")
+
+
+def test_against_baseline_needs_a_baseline_run_the_same_way(
+    baseline: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setattr(build, "build", lambda options=(): pytest.fail("built before checking the flags"))
+    assert run.parse_args(["--against-baseline"])[0].repetitions == run.BASELINE_REPETITIONS
+    assert run.main(["--against-baseline", "--quick"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --against-baseline: this run would have flynn_min_time '0.01', flynn_sweeps 'quick', but the "
+        "baseline of host 'ci-box' has flynn_min_time '0.05', flynn_sweeps 'full' (pass the same --quick or min_time)\n"
+    )
+    assert run.main(["--against-baseline", "--repetitions", "1"]) == 2
+    assert capsys.readouterr().err.startswith(
+        "error: --against-baseline needs 2 or more repetitions over all runs: with 1 x 1 the U test"
+    )
+    assert run.parse_args(["--against-baseline", "--", "--benchmark_min_time=0.05"])[0].min_time == "0.05"
+    assert run.main(["--against-baseline", "--", "--benchmark_min_time=0.2"]) == 2
+    assert "flynn_min_time '0.2'" in capsys.readouterr().err
 
 
 def test_against_baseline_stops_before_running_without_a_baseline(
@@ -277,4 +329,4 @@ def test_against_baseline_stops_before_running_without_a_baseline(
 
 def test_literal_filter_matches_one_name_whole() -> None:
     assert run._literal("simd/dot/auto/f64/bytes:1048576") == "^simd/dot/auto/f64/bytes:1048576$"
-    assert run._literal("a.b(c)|d") == "^a\\.b\\(c\\)\\|d$"
+    assert run._literal("a.b(c)|d[e]{f}") == "^a\\.b\\(c\\)\\|d\\[e]\\{f}$"
