@@ -136,18 +136,28 @@ def within_run_cv(groups: list[list[float]]) -> float | None:
     return math.sqrt(squares / freedom) / abs(mean)
 
 
-def drift_band(base: list[list[float]], new: list[list[float]], alpha: float) -> tuple[float, float] | None:
+def drift_band(base: list[list[float]], new: list[list[float]], alpha: float,
+               paired: bool = False) -> tuple[float, float] | None:
     """(shift, half width) on a log scale: the shift of the mean log median of NEW's runs from
     BASE's, and how far apart those means fall with probability 1 - alpha when nothing changed:
     a pooled two-sample t interval over one median per run. With one NEW run it is the
     prediction interval of a single new run around BASE's. None when neither file holds two
-    runs, so that nothing is known of the drift between runs."""
+    runs, so that nothing is known of the drift between runs.
+
+    `paired`: run k of NEW ran right beside run k of BASE (scripts/run --against-build), so a
+    drift of the machine moves both and their difference cancels it: a paired t interval over
+    the differences, when both files hold the same number of runs."""
     logs = []
     for groups in (base, new):
         medians = [statistics.median(group) for group in groups]
         if not medians or min(medians) <= 0:
             return None
         logs.append([math.log(median) for median in medians])
+    if paired and len(logs[0]) == len(logs[1]) >= 2:
+        differences = [after - before for before, after in zip(*logs)]
+        count = len(differences)
+        half = scipy_stats.t.ppf(1 - alpha / 2, count - 1) * statistics.stdev(differences) / math.sqrt(count)
+        return statistics.fmean(differences), float(half)
     freedom = len(logs[0]) + len(logs[1]) - 2
     if freedom < 1:
         return None
@@ -163,6 +173,8 @@ class Settings:
     threshold: float = DEFAULT_THRESHOLD
     alpha: float = DEFAULT_ALPHA
     max_cv: float = DEFAULT_MAX_CV
+    # Run k of NEW ran beside run k of BASE: see drift_band.
+    paired: bool = False
 
 
 @dataclass
@@ -241,7 +253,7 @@ def compare_runs(base: Run, new: Run, settings: Settings, gbench: ModuleType) ->
     # both p-values are the same and the minimum-repetition rule is gbench's.
     optimal, p_value, _ = gbench.calc_utest([old_values, new_values], [old_values, new_values])
     cvs = [within_run_cv(old_groups), within_run_cv(new_groups)]
-    band = drift_band(old_groups, new_groups, settings.alpha)
+    band = drift_band(old_groups, new_groups, settings.alpha, settings.paired)
     drift = None if band is None else (band[0] if direction == LOWER else -band[0], band[1])
     several_runs = max(len(old_groups), len(new_groups)) > 1
     verdict, reason = _verdict(
@@ -343,7 +355,7 @@ def format_report(report: Report, colour: bool = False) -> str:
     lines += [
         "",
         f"{counts} (threshold {settings.threshold:.0%}, alpha {settings.alpha:g}, "
-        f"CV limit {settings.max_cv:.0%} within a run)",
+        f"CV limit {settings.max_cv:.0%} within a run{', runs paired' if settings.paired else ''})",
     ]
     if report.compared and all(c.drift is None for c in report.compared):
         lines.append(
@@ -403,6 +415,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--max-cv", metavar="PCT", type=_number_in(0, 1000), default=DEFAULT_MAX_CV * 100,
         help=f"coefficient of variation above which a benchmark is too noisy, in percent (default {DEFAULT_MAX_CV * 100:g})",
     )
+    parser.add_argument(
+        "--paired", action="store_true",
+        help="run k of NEW ran right beside run k of BASE (scripts/run --against-build writes such files): "
+        "judge the drift on their differences, which a drift of the whole machine cancels",
+    )
     parser.add_argument("--filter", metavar="REGEX", help="compare only benchmarks whose name matches")
     parser.add_argument("--json", metavar="OUT", type=Path, help="also write the comparison as JSON")
     args = parser.parse_args(argv)
@@ -429,7 +446,7 @@ def _colour(stream: Any) -> bool:
 @entry_point
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    settings = Settings(args.threshold / 100, args.alpha, args.max_cv / 100)
+    settings = Settings(args.threshold / 100, args.alpha, args.max_cv / 100, args.paired)
     if args.json is not None and args.json.is_dir():
         raise FlynnError(f"--json {args.json}: is a directory")
     gbench = load_gbench()

@@ -93,7 +93,7 @@ def collect(directories: list[Path]) -> list[StoredRun]:
             except FlynnError as error:
                 print(f"note: skipped {error}", file=sys.stderr)
                 continue
-            if run.RERUN_OF_KEY in result.context:
+            if run.CHECK_OF_KEY in result.context:
                 # Only the benchmarks a check found slower, minutes later: not a run of the suite.
                 continue
             date = _date(result.context)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +42,9 @@ QUICK_AREA_FLAGS = {
 BASELINE_RUNS = 3
 BASELINE_REPETITIONS = 3
 RUNS_DIR = build.REPO_ROOT / "results" / "runs"
-# In the context of a --against-baseline rerun: the file name of the run it checks.
-RERUN_OF_KEY = "flynn_rerun_of"
+# In the context of a --against-baseline rerun or of the other build's result of --against-build:
+# the file name of the run it was made to check. scripts/history leaves such files out.
+CHECK_OF_KEY = "flynn_check_of"
 # Google Benchmark flags that scripts/run sets itself, and its own flag to use instead.
 OWN_FLAGS = {
     "--benchmark_out": "--out FILE",
@@ -109,20 +110,27 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         f"rerun the benchmarks found slower {BASELINE_RUNS} more times, and exit 1 only for those slower again",
     )
     parser.add_argument(
+        "--against-build", metavar="BIN_DIR", type=Path,
+        help="the binaries of another build (say of the revision before a change): run each in turn with "
+        f"this build's, --runs times (default {BASELINE_RUNS}), compare them run by run (scripts/compare "
+        "--paired), and exit 1 when this build is slower",
+    )
+    parser.add_argument(
         "--vm", metavar="SPEC",
         help="run inside a QEMU guest of this topology (numa:2, numa:4,cpus:2, sockets:2,cores:2,threads:2) "
         "to rehearse a machine you do not have; timings are emulated and marked so "
         f"(default filter {vm.RUN_FILTER}, min_time {vm.RUN_MIN_TIME} s, 1 repetition)",
     )
     args = parser.parse_args(own)
-    if args.baseline and args.against_baseline:
-        raise FlynnError("--baseline and --against-baseline: a run is either the baseline or checked against it")
+    checks = [flag for flag, given in (("--baseline", args.baseline), ("--against-baseline", args.against_baseline),
+                                       ("--against-build", args.against_build is not None), ("--vm", args.vm is not None))
+              if given]
+    if len(checks) > 1:
+        raise FlynnError(f"{' and '.join(checks)}: choose one")
+    if args.against_build is not None and not args.against_build.is_dir():
+        raise FlynnError(f"--against-build {args.against_build}: not a directory")
     if args.vm is not None:
-        if args.against_baseline:
-            raise FlynnError("--against-baseline with --vm: emulated timings are no machine's to compare")
         args.vm = vm.parse_spec(args.vm)
-        if args.baseline:
-            raise FlynnError("--baseline with --vm: emulated timings are no machine's baseline")
         if args.runs not in (None, 1):
             raise FlynnError("--runs with --vm: the guest boots once and runs every binary once")
         args.filter = vm.RUN_FILTER if args.filter is None else args.filter
@@ -139,7 +147,9 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         checked = args.baseline or args.against_baseline
         args.repetitions = BASELINE_REPETITIONS if checked else 1 if args.quick or args.vm else DEFAULT_REPETITIONS
     if args.runs is None:
-        args.runs = BASELINE_RUNS if args.baseline else 1
+        args.runs = BASELINE_RUNS if args.baseline or args.against_build else 1
+    if args.against_build is not None and args.runs < 2:
+        raise FlynnError("--against-build needs --runs 2 or more: the pairs of runs are what it compares")
     if args.baseline and args.runs < 2:
         raise FlynnError("--baseline needs --runs 2 or more: one run cannot show how far runs drift apart")
     needed = compare.min_repetitions(compare.DEFAULT_ALPHA)
@@ -240,15 +250,19 @@ def _run_binary(binary: Binary, out: Path, flags: list[str], extra: list[str], h
         raise BinaryFailed(f"{binary.path.name} wrote no usable result: {error}") from None
 
 
-def _run_all(binaries: list[Binary], args: argparse.Namespace, extra: list[str]) -> list[results.Result]:
+def _run_all(binaries: list[Binary], args: argparse.Namespace, extra: list[str],
+             other: Path | None = None) -> list[list[results.Result]]:
+    """The results of this build's binaries, then, with `other` (a bin directory of another
+    build), those of its binaries of the same names, each run right beside this build's."""
     flags = [
         *_filter_flags(args.filter),
         f"--benchmark_repetitions={args.repetitions}",
         f"--benchmark_min_time={args.min_time}",
     ]
     if args.vm is not None:
-        return _run_in_guest(binaries, args.vm, flags, extra)
-    loaded = []
+        return [_run_in_guest(binaries, args.vm, flags, extra)]
+    builds = [None] if other is None else [None, other]
+    loaded: list[list[results.Result]] = [[] for _ in builds]
     # The per-binary files are only inputs to the merge; the directory goes
     # away on any exit, Ctrl-C included.
     with tempfile.TemporaryDirectory(prefix="flynn-run-") as scratch:
@@ -256,17 +270,21 @@ def _run_all(binaries: list[Binary], args: argparse.Namespace, extra: list[str])
         # drift of the machine spreads over every run instead of landing on one.
         for invocation in range(args.runs):
             for index, binary in enumerate(binaries, 1):
-                which = f"[run {invocation + 1}/{args.runs}] " if args.runs > 1 else ""
-                header = (
-                    f"{which}[{index}/{len(binaries)}] {binary.path.name}: "
-                    f"{binary.count} benchmarks x {args.repetitions} repetitions"
-                )
-                binary_flags = [*flags, *_area_flags(binary.area, args.quick)]
-                out = Path(scratch) / f"{binary.path.name}-{invocation}.json"
-                result = _run_binary(binary, out, binary_flags, extra, header)
-                if args.runs > 1:
-                    results.tag_invocation(result, invocation)
-                loaded.append(result)
+                # Two builds take turns to go first, so that neither always follows the other.
+                for side in range(len(builds)) if invocation % 2 == 0 else reversed(range(len(builds))):
+                    build_dir = builds[side]
+                    chosen = binary if build_dir is None else replace(binary, path=build_dir / binary.path.name)
+                    which = f"[run {invocation + 1}/{args.runs}] " if args.runs > 1 else ""
+                    shown = chosen.path if other else binary.path.name
+                    header = (
+                        f"{which}[{index}/{len(binaries)}] {shown}: {binary.count} benchmarks x {args.repetitions} repetitions"
+                    )
+                    binary_flags = [*flags, *_area_flags(binary.area, args.quick)]
+                    out = Path(scratch) / f"{binary.path.name}-{invocation}-{side}.json"
+                    result = _run_binary(chosen, out, binary_flags, extra, header)
+                    if args.runs > 1:
+                        results.tag_invocation(result, invocation)
+                    loaded[side].append(result)
     return loaded
 
 
@@ -332,7 +350,7 @@ def _check_against_baseline(out: Path, result: results.Result, args: argparse.Na
     rerun = argparse.Namespace(**{**vars(args), "filter": pattern, "runs": BASELINE_RUNS})
     try:
         binaries = _selected(pattern, args.quick)
-        loaded = _run_all(binaries, rerun, extra) if binaries else []
+        loaded = _run_all(binaries, rerun, extra)[0] if binaries else []
     except BinaryFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FINDING
@@ -340,7 +358,7 @@ def _check_against_baseline(out: Path, result: results.Result, args: argparse.Na
     if loaded:
         document = _merge(loaded, rerun)
         # Beside the run it checks, marked so that scripts/history does not take it for a run of its own.
-        document["context"][RERUN_OF_KEY] = out.name
+        document["context"][CHECK_OF_KEY] = out.name
         again = out.with_name(f"{out.stem}-rerun.json")
         results.write_atomic(again, document)
         second = compare.compare_results(
@@ -354,6 +372,28 @@ def _check_against_baseline(out: Path, result: results.Result, args: argparse.Na
     print(f"slower in both runs (or not measured again): {len(confirmed)} of {len(flagged)} flagged"
           + "".join(f"\n- {name}" for name in confirmed))
     return EXIT_FINDING if confirmed else 0
+
+
+def _also_in(binaries: list[Binary], other: Path) -> list[Binary]:
+    shared = [binary for binary in binaries if (other / binary.path.name).is_file()]
+    missing = [binary.path.name for binary in binaries if binary not in shared]
+    if missing:
+        print(f"note: not in {other}, skipped: {', '.join(missing)}", file=sys.stderr)
+    if not shared:
+        raise FlynnError(f"--against-build {other}: none of the selected binaries is there")
+    return shared
+
+
+def _compare_builds(out: Path, result: results.Result, other: dict[str, Any]) -> int:
+    """The other build is BASE: a drift of the machine moved both builds' runs alike, and the
+    paired comparison takes it out."""
+    other["context"][CHECK_OF_KEY] = out.name
+    path = out.with_name(f"{out.stem}-base.json")
+    results.write_atomic(path, other)
+    report = compare.compare_results(results.from_document(path, other), result, compare.Settings(paired=True))
+    print(compare.format_report(report, sys.stdout.isatty()), end="")
+    print(f"other build: {path}")
+    return EXIT_FINDING if report.count(compare.SLOWER) else 0
 
 
 @entry_point
@@ -370,7 +410,9 @@ def main(argv: list[str]) -> int:
                 "no benchmark matches" + (f" --filter {args.filter!r}" if args.filter else "")
                 + f" in the binaries under {build.BIN_DIR}"
             )
-        loaded = _run_all(binaries, args, extra)
+        if args.against_build is not None:
+            binaries = _also_in(binaries, args.against_build)
+        loaded, *other = _run_all(binaries, args, extra, args.against_build)
     except BinaryFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FINDING
@@ -397,4 +439,6 @@ def main(argv: list[str]) -> int:
     if baseline is not None:
         print(f"baseline: {baseline}")
     print(f"plots: {' '.join(str(path) for path in plots) or 'none'}")
+    if other:
+        return _compare_builds(out, result, _merge(other[0], args))
     return _check_against_baseline(out, result, args, extra) if args.against_baseline else 0

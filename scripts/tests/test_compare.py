@@ -169,6 +169,30 @@ def test_drift_band_is_a_pooled_t_test_on_run_medians(shift: float) -> None:
     assert found[1] == pytest.approx(scipy_stats.t.ppf(0.975, 3) * pooled_sd * math.sqrt(1 / 3 + 1 / 2))
 
 
+def test_paired_runs_cancel_a_drift_that_moves_both(tmp_path: Path, capsys) -> None:
+    # BASE and NEW ran in turns; the machine drifted by the same 12% under both, NEW is 9% slower.
+    base = synthetic.write(tmp_path, "a.json", synthetic.document(runs=synthetic.DRIFTING_RUNS))
+    new = synthetic.write(tmp_path, "b.json", synthetic.document(slower=0.09, runs=synthetic.DRIFTING_RUNS))
+    status, out, _ = _compare(capsys, base, new)
+    assert status == 0 and "runs drift" in out
+    status, out, _ = _compare(capsys, base, new, "--paired", "--json", tmp_path / "c.json")
+    assert status == 1
+    assert set(_verdicts(tmp_path / "c.json").values()) == {"slower"}
+    assert "CV limit 10% within a run, runs paired)" in out
+
+
+def test_paired_band_is_a_paired_t_interval() -> None:
+    base = [[100.0], [110.0], [95.0], [104.0]]
+    ratios = [1.10, 1.08, 1.12, 1.09]
+    new = [[group[0] * ratio] for group, ratio in zip(base, ratios)]
+    found = compare.drift_band(base, new, 0.05, paired=True)
+    differences = [math.log(ratio) for ratio in ratios]
+    half = scipy_stats.t.ppf(0.975, 3) * statistics.stdev(differences) / 2
+    assert found == pytest.approx((statistics.fmean(differences), half))
+    # Unequal numbers of runs cannot be paired: the two-sample band stands.
+    assert compare.drift_band(base, new[:3], 0.05, paired=True) == compare.drift_band(base, new[:3], 0.05)
+
+
 def test_one_new_run_gets_the_prediction_interval_of_the_base_runs() -> None:
     base = [[100.0], [104.0], [97.0], [101.0]]
     logs = [math.log(group[0]) for group in base]
@@ -280,7 +304,7 @@ def test_json_holds_the_table(base: Path, tmp_path: Path, capsys) -> None:
     _compare(capsys, base, new, "--json", out_json)
     data = json.loads(out_json.read_text())
     assert data["counts"] == {"slower": 1, "too noisy": 0, "unchanged": 2, "faster": 0}
-    assert data["settings"] == {"threshold": 0.05, "alpha": 0.05, "max_cv": 0.1}
+    assert data["settings"] == {"threshold": 0.05, "alpha": 0.05, "max_cv": 0.1, "paired": False}
     assert data["benchmarks"][0]["name"] == TRIAD
     assert data["benchmarks"][0]["base"]["median"] == pytest.approx(20e9)
     assert data["not_compared"] == [{"name": SMT, "reason": "skipped in BASE: no SMT siblings: every core has 1 PU"}]

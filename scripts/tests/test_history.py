@@ -105,7 +105,7 @@ def test_runs_are_kept_apart_per_machine(stores: Path, tmp_path: Path, capsys) -
 
 def test_a_rerun_of_a_check_is_not_a_run(stores: Path, capsys) -> None:
     rerun = synthetic.document(slower={SWITCH: 0.5}, context={"date": "2026-03-05T12:00:00+00:00",
-                                                              run.RERUN_OF_KEY: "run-04.json"})
+                                                              run.CHECK_OF_KEY: "run-04.json"})
     synthetic.write(stores, "run-04-rerun.json", rerun)
     status, out, _ = _history(capsys, "--no-plots")
     assert status == 0

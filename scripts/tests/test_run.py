@@ -269,7 +269,7 @@ def test_against_baseline_reruns_what_is_slower_and_counts_only_what_is_slower_a
     assert f"--benchmark_filter=^{synthetic.SWITCH}$|^{synthetic.TRIAD}$" in log.read_text().splitlines()
     rerun = results.load(tmp_path / "r-rerun.json")
     assert {row["run_name"] for row in rerun.benchmarks} == {synthetic.TRIAD, synthetic.SWITCH}
-    assert rerun.context[run.RERUN_OF_KEY] == "r.json"
+    assert rerun.context[run.CHECK_OF_KEY] == "r.json"
     assert f"rerun: {tmp_path / 'r-rerun.json'}" in printed
 
 
@@ -324,9 +324,47 @@ def test_against_baseline_stops_before_running_without_a_baseline(
         "(make one with scripts/run --baseline)\n"
     )
     assert run.main(["--against-baseline", "--baseline"]) == 2
-    assert "a run is either the baseline or checked against it" in capsys.readouterr().err
+    assert capsys.readouterr().err == "error: --baseline and --against-baseline: choose one\n"
 
 
 def test_literal_filter_matches_one_name_whole() -> None:
     assert run._literal("simd/dot/auto/f64/bytes:1048576") == "^simd/dot/auto/f64/bytes:1048576$"
     assert run._literal("a.b(c)|d[e]{f}") == "^a\\.b\\(c\\)\\|d\\[e]\\{f}$"
+
+
+def test_against_build_runs_both_builds_in_turn_and_compares_them_run_by_run(
+    bin_dir: Path, tmp_path: Path, fixtures: Path, capfd
+) -> None:
+    other = tmp_path / "old-bin"
+    other.mkdir()
+    # The machine drifts by 12% across the three runs, alike for both builds; this one is 9% slower.
+    ours, theirs = [], []
+    for invocation, shift in enumerate(synthetic.DRIFTING_RUNS):
+        ours.append(synthetic.write(tmp_path, f"new-{invocation}.json", synthetic.document(slower=0.09 + shift)))
+        theirs.append(synthetic.write(tmp_path, f"old-{invocation}.json", synthetic.document(slower=shift)))
+    new_log = _install(bin_dir, "flynn_mimd", ours)
+    old_log = _install(other, "flynn_mimd", theirs)
+    _install(bin_dir, "flynn_ctxsw", fixtures / "ctxsw_real.json")
+    out = tmp_path / "r.json"
+    assert run.main(["--against-build", str(other), "--out", str(out)]) == 1
+    captured = capfd.readouterr()
+    assert f"note: not in {other}, skipped: flynn_ctxsw" in captured.err
+    assert "3 slower, 0 faster, 0 unchanged, 0 too noisy" in captured.out
+    assert "runs paired)" in captured.out
+    assert f"other build: {tmp_path / 'r-base.json'}" in captured.out.splitlines()
+    for log in (new_log, old_log):
+        assert Path(f"{log}.calls").read_text() == "x" * run.BASELINE_RUNS
+    base = results.load(tmp_path / "r-base.json")
+    assert base.context[run.CHECK_OF_KEY] == "r.json"
+    assert [len(one.by_invocation()) for one in results.runs(base) if one.repetitions] == [3, 3, 3]
+
+
+def test_against_build_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setattr(build, "build", lambda options=(): pytest.fail("built before checking the flags"))
+    assert run.parse_args(["--against-build", str(tmp_path)])[0].runs == run.BASELINE_RUNS
+    assert run.main(["--against-build", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err == f"error: --against-build {tmp_path / 'nowhere'}: not a directory\n"
+    assert run.main(["--against-build", str(tmp_path), "--runs", "1"]) == 2
+    assert "--against-build needs --runs 2 or more" in capsys.readouterr().err
+    assert run.main(["--against-build", str(tmp_path), "--baseline"]) == 2
+    assert capsys.readouterr().err == "error: --baseline and --against-build: choose one\n"
