@@ -144,7 +144,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     if args.repetitions is None:
         # A quick baseline (the curated one in results/baselines/), and a run checked against one,
         # still need their repetitions.
-        checked = args.baseline or args.against_baseline
+        checked = args.baseline or args.against_baseline or args.against_build is not None
         args.repetitions = BASELINE_REPETITIONS if checked else 1 if args.quick or args.vm else DEFAULT_REPETITIONS
     if args.runs is None:
         args.runs = BASELINE_RUNS if args.baseline or args.against_build else 1
@@ -153,9 +153,10 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     if args.baseline and args.runs < 2:
         raise FlynnError("--baseline needs --runs 2 or more: one run cannot show how far runs drift apart")
     needed = compare.min_repetitions(compare.DEFAULT_ALPHA)
-    if args.baseline and args.runs * args.repetitions < needed:
+    if (args.baseline or args.against_build) and args.runs * args.repetitions < needed:
+        flag = "--baseline" if args.baseline else "--against-build"
         raise FlynnError(
-            f"--baseline needs {needed} or more repetitions over all runs: with {args.runs} x {args.repetitions} "
+            f"{flag} needs {needed} or more repetitions over all runs: with {args.runs} x {args.repetitions} "
             f"the U test cannot reach alpha {compare.DEFAULT_ALPHA:g}"
         )
     if args.against_baseline:

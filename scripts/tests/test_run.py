@@ -361,7 +361,10 @@ def test_against_build_runs_both_builds_in_turn_and_compares_them_run_by_run(
 
 def test_against_build_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     monkeypatch.setattr(build, "build", lambda options=(): pytest.fail("built before checking the flags"))
-    assert run.parse_args(["--against-build", str(tmp_path)])[0].runs == run.BASELINE_RUNS
+    args = run.parse_args(["--quick", "--against-build", str(tmp_path)])[0]
+    assert (args.runs, args.repetitions) == (run.BASELINE_RUNS, run.BASELINE_REPETITIONS)
+    assert run.main(["--against-build", str(tmp_path), "--runs", "3", "--repetitions", "1"]) == 2
+    assert capsys.readouterr().err.startswith("error: --against-build needs 4 or more repetitions over all runs")
     assert run.main(["--against-build", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err == f"error: --against-build {tmp_path / 'nowhere'}: not a directory\n"
     assert run.main(["--against-build", str(tmp_path), "--runs", "1"]) == 2
