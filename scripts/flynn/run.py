@@ -336,12 +336,36 @@ def _literal(name: str) -> str:
     return "^" + re.sub(r"([.[\\()*+?{|^$])", r"\\\1", name) + "$"
 
 
+def _write_check(path: Path, loaded: list[results.Result], args: argparse.Namespace, checks: Path) -> results.Result:
+    """A result made to check another run: beside it, and marked so that scripts/history does
+    not take it for a run of its own."""
+    document = _merge(loaded, args)
+    document["context"][CHECK_OF_KEY] = checks.name
+    results.write_atomic(path, document)
+    return results.from_document(path, document)
+
+
 def _check_against_baseline(out: Path, result: results.Result, args: argparse.Namespace,
                             extra: list[str]) -> int:
-    """With several hundred benchmarks, a few fall outside a 95% band in any run of unchanged
-    code; a real regression stays slower when run again, so only those found slower twice count."""
     baseline = compare.load_baseline(result.context)
-    first = compare.compare_results(baseline, result, compare.Settings())
+    return _confirm(compare.compare_results(baseline, result, compare.Settings()), out, args, extra, baseline)
+
+
+def _compare_builds(out: Path, result: results.Result, other: list[results.Result],
+                    args: argparse.Namespace, extra: list[str]) -> int:
+    """The other build is BASE: a drift of the machine moved both builds' runs alike, and the
+    paired comparison takes it out."""
+    base = _write_check(out.with_name(f"{out.stem}-base.json"), other, args, out)
+    print(f"other build: {base.path}")
+    return _confirm(compare.compare_results(base, result, compare.Settings(paired=True)), out, args, extra, None)
+
+
+def _confirm(first: compare.Report, out: Path, args: argparse.Namespace, extra: list[str],
+             baseline: results.Result | None) -> int:
+    """With hundreds of benchmarks, a few fall outside a 95% band in any run of unchanged code;
+    a real regression stays slower when run again. So what `first` found slower runs again,
+    BASELINE_RUNS times, against `baseline` or, without one, beside the other build again
+    (args.against_build), and only what is slower twice (or cannot be measured again) counts."""
     print(compare.format_report(first, sys.stdout.isatty()), end="")
     flagged = [c.name for c in first.compared if c.verdict == compare.SLOWER]
     if not flagged:
@@ -351,22 +375,21 @@ def _check_against_baseline(out: Path, result: results.Result, args: argparse.Na
     rerun = argparse.Namespace(**{**vars(args), "filter": pattern, "runs": BASELINE_RUNS})
     try:
         binaries = _selected(pattern, args.quick)
-        loaded = _run_all(binaries, rerun, extra)[0] if binaries else []
+        if binaries and args.against_build is not None:
+            binaries = _also_in(binaries, args.against_build)
+        loaded = _run_all(binaries, rerun, extra, args.against_build) if binaries else [[]]
     except BinaryFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FINDING
     cleared: set[str] = set()
-    if loaded:
-        document = _merge(loaded, rerun)
-        # Beside the run it checks, marked so that scripts/history does not take it for a run of its own.
-        document["context"][CHECK_OF_KEY] = out.name
-        again = out.with_name(f"{out.stem}-rerun.json")
-        results.write_atomic(again, document)
-        second = compare.compare_results(
-            baseline, results.from_document(again, document), compare.Settings(), pattern
-        )
+    if loaded[0]:
+        again = _write_check(out.with_name(f"{out.stem}-rerun.json"), loaded[0], rerun, out)
+        if baseline is None:
+            baseline = _write_check(out.with_name(f"{out.stem}-rerun-base.json"), loaded[1], rerun, out)
+        settings = compare.Settings(paired=args.against_build is not None)
+        second = compare.compare_results(baseline, again, settings, pattern)
         print(compare.format_report(second, sys.stdout.isatty()), end="")
-        print(f"rerun: {again}")
+        print(f"rerun: {again.path}")
         cleared = {c.name for c in second.compared if c.verdict != compare.SLOWER}
     # A benchmark the rerun could not measure again is not cleared.
     confirmed = [name for name in flagged if name not in cleared]
@@ -383,18 +406,6 @@ def _also_in(binaries: list[Binary], other: Path) -> list[Binary]:
     if not shared:
         raise FlynnError(f"--against-build {other}: none of the selected binaries is there")
     return shared
-
-
-def _compare_builds(out: Path, result: results.Result, other: dict[str, Any]) -> int:
-    """The other build is BASE: a drift of the machine moved both builds' runs alike, and the
-    paired comparison takes it out."""
-    other["context"][CHECK_OF_KEY] = out.name
-    path = out.with_name(f"{out.stem}-base.json")
-    results.write_atomic(path, other)
-    report = compare.compare_results(results.from_document(path, other), result, compare.Settings(paired=True))
-    print(compare.format_report(report, sys.stdout.isatty()), end="")
-    print(f"other build: {path}")
-    return EXIT_FINDING if report.count(compare.SLOWER) else 0
 
 
 @entry_point
@@ -441,5 +452,5 @@ def main(argv: list[str]) -> int:
         print(f"baseline: {baseline}")
     print(f"plots: {' '.join(str(path) for path in plots) or 'none'}")
     if other:
-        return _compare_builds(out, result, _merge(other[0], args))
+        return _compare_builds(out, result, other[0], args, extra)
     return _check_against_baseline(out, result, args, extra) if args.against_baseline else 0

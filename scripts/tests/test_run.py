@@ -352,11 +352,16 @@ def test_against_build_runs_both_builds_in_turn_and_compares_them_run_by_run(
     assert "3 slower, 0 faster, 0 unchanged, 0 too noisy" in captured.out
     assert "runs paired)" in captured.out
     assert f"other build: {tmp_path / 'r-base.json'}" in captured.out.splitlines()
+    # What is slower runs again, both builds in turn: slower again, so it counts.
+    lines = captured.out.splitlines()
+    assert "slower in both runs (or not measured again): 3 of 3 flagged" in lines
+    assert all(f"- {name}" in lines for name in synthetic.BENCHMARKS)
     for log in (new_log, old_log):
-        assert Path(f"{log}.calls").read_text() == "x" * run.BASELINE_RUNS
-    base = results.load(tmp_path / "r-base.json")
-    assert base.context[run.CHECK_OF_KEY] == "r.json"
-    assert [len(one.by_invocation()) for one in results.runs(base) if one.repetitions] == [3, 3, 3]
+        assert Path(f"{log}.calls").read_text() == "x" * 2 * run.BASELINE_RUNS
+    for name in ("r-base.json", "r-rerun.json", "r-rerun-base.json"):
+        checking = results.load(tmp_path / name)
+        assert checking.context[run.CHECK_OF_KEY] == "r.json"
+        assert [len(one.by_invocation()) for one in results.runs(checking) if one.repetitions] == [3, 3, 3]
 
 
 def test_against_build_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
