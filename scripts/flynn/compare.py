@@ -74,9 +74,9 @@ def metric_values(run: Run, metric: str) -> list[float]:
     return _row_values(run.repetitions, metric)
 
 
-def metric_groups(run: Run, metric: str) -> list[list[float]]:
+def metric_groups(run: Run, metric: str) -> dict[object, list[float]]:
     """The metric's values per invocation of the binary (one group unless scripts/run --runs)."""
-    return [values for rows in run.by_invocation() if (values := _row_values(rows, metric))]
+    return {key: values for key, rows in run.by_invocation().items() if (values := _row_values(rows, metric))}
 
 
 def load_gbench(directory: Path | None = None) -> ModuleType:
@@ -146,14 +146,16 @@ def drift_band(base: list[list[float]], new: list[list[float]], alpha: float,
 
     `paired`: run k of NEW ran right beside run k of BASE (scripts/run --against-build), so a
     drift of the machine moves both and their difference cancels it: a paired t interval over
-    the differences, when both files hold the same number of runs."""
+    the differences. None unless both hold the same two or more runs, in the same order."""
     logs = []
     for groups in (base, new):
         medians = [statistics.median(group) for group in groups]
         if not medians or min(medians) <= 0:
             return None
         logs.append([math.log(median) for median in medians])
-    if paired and len(logs[0]) == len(logs[1]) >= 2:
+    if paired:
+        if len(logs[0]) != len(logs[1]) or len(logs[0]) < 2:
+            return None
         differences = [after - before for before, after in zip(*logs)]
         count = len(differences)
         half = scipy_stats.t.ppf(1 - alpha / 2, count - 1) * statistics.stdev(differences) / math.sqrt(count)
@@ -224,7 +226,10 @@ def _verdict(slowdown: float, p_value: float | None, cvs: list[float | None], n:
     if abs(slowdown) <= settings.threshold:
         return UNCHANGED, f"within {settings.threshold:.0%}"
     if several_runs and drift is None:
-        return NOISY, f"{abs(slowdown):.1%} but the drift between runs is unknown (a median is not above 0)"
+        return NOISY, (
+            f"{abs(slowdown):.1%} but the drift between runs is unknown "
+            f"(a median not above 0, or runs that do not pair)"
+        )
     if drift is not None:
         shift, half_width = drift
         if abs(shift) <= half_width:
@@ -239,7 +244,10 @@ def _verdict(slowdown: float, p_value: float | None, cvs: list[float | None], n:
 def compare_runs(base: Run, new: Run, settings: Settings, gbench: ModuleType) -> Comparison | str:
     """A Comparison, or why the two runs cannot be compared."""
     metric = choose_metric(base)
-    old_groups, new_groups = metric_groups(base, metric), metric_groups(new, metric)
+    old_keyed, new_keyed = metric_groups(base, metric), metric_groups(new, metric)
+    # Paired runs are matched by their invocation; a run missing on one side leaves the drift unknown.
+    matched = not settings.paired or list(old_keyed) == list(new_keyed)
+    old_groups, new_groups = list(old_keyed.values()), list(new_keyed.values())
     old_values = [value for group in old_groups for value in group]
     new_values = [value for group in new_groups for value in group]
     if not new_values:
@@ -253,7 +261,7 @@ def compare_runs(base: Run, new: Run, settings: Settings, gbench: ModuleType) ->
     # both p-values are the same and the minimum-repetition rule is gbench's.
     optimal, p_value, _ = gbench.calc_utest([old_values, new_values], [old_values, new_values])
     cvs = [within_run_cv(old_groups), within_run_cv(new_groups)]
-    band = drift_band(old_groups, new_groups, settings.alpha, settings.paired)
+    band = drift_band(old_groups, new_groups, settings.alpha, settings.paired) if matched else None
     drift = None if band is None else (band[0] if direction == LOWER else -band[0], band[1])
     several_runs = max(len(old_groups), len(new_groups)) > 1
     verdict, reason = _verdict(
@@ -423,6 +431,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--filter", metavar="REGEX", help="compare only benchmarks whose name matches")
     parser.add_argument("--json", metavar="OUT", type=Path, help="also write the comparison as JSON")
     args = parser.parse_args(argv)
+    if args.paired and args.against_baseline:
+        raise FlynnError("--paired with --against-baseline: a baseline's runs did not run beside NEW's")
     wanted = 1 if args.against_baseline else 2
     if len(args.files) != wanted:
         usage = "NEW.json with --against-baseline" if args.against_baseline else "BASE.json NEW.json"

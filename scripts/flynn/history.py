@@ -165,7 +165,7 @@ def _pooled(points: list[Point]) -> Run:
     rows = [
         {**row, results.INVOCATION_KEY: f"{index}.{invocation}"}
         for index, point in enumerate(points)
-        for invocation, group in enumerate(point.run.by_invocation())
+        for invocation, group in enumerate(point.run.by_invocation().values())
         for row in group
     ]
     return Run(points[-1].run.name, rows)

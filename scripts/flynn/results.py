@@ -63,12 +63,12 @@ class Run:
     def values(self, key: str) -> list[float]:
         return [float(row[key]) for row in self.repetitions if _is_number(row.get(key))]
 
-    def by_invocation(self) -> list[list[Row]]:
+    def by_invocation(self) -> dict[object, list[Row]]:
         """The repetitions grouped per invocation of the binary, in the order first seen."""
         groups: dict[object, list[Row]] = {}
         for row in self.repetitions:
             groups.setdefault(row.get(INVOCATION_KEY, 0), []).append(row)
-        return list(groups.values())
+        return groups
 
     def counters(self) -> list[str]:
         keys: dict[str, None] = {}

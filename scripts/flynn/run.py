@@ -148,8 +148,11 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         args.repetitions = BASELINE_REPETITIONS if checked else 1 if args.quick or args.vm else DEFAULT_REPETITIONS
     if args.runs is None:
         args.runs = BASELINE_RUNS if args.baseline or args.against_build else 1
-    if args.against_build is not None and args.runs < 2:
-        raise FlynnError("--against-build needs --runs 2 or more: the pairs of runs are what it compares")
+    if args.against_build is not None and args.runs < BASELINE_RUNS:
+        raise FlynnError(
+            f"--against-build needs --runs {BASELINE_RUNS} or more: the pairs of runs are what it compares, "
+            "and 2 pairs leave the t interval 1 degree of freedom"
+        )
     if args.baseline and args.runs < 2:
         raise FlynnError("--baseline needs --runs 2 or more: one run cannot show how far runs drift apart")
     needed = compare.min_repetitions(compare.DEFAULT_ALPHA)
@@ -371,12 +374,17 @@ def _confirm(first: compare.Report, out: Path, args: argparse.Namespace, extra: 
     if not flagged:
         return 0
     pattern = "|".join(_literal(name) for name in flagged)
-    print(f"rerunning the {len(flagged)} benchmark(s) found slower, {BASELINE_RUNS} times", file=sys.stderr)
-    rerun = argparse.Namespace(**{**vars(args), "filter": pattern, "runs": BASELINE_RUNS})
+    print(f"rerunning the {len(flagged)} benchmark(s) found slower", file=sys.stderr)
+    # Never fewer runs or repetitions than a baseline: a rerun too small to reach alpha would
+    # clear every benchmark it was meant to check.
+    rerun = argparse.Namespace(**{
+        **vars(args), "filter": pattern, "runs": max(args.runs, BASELINE_RUNS),
+        "repetitions": max(args.repetitions, BASELINE_REPETITIONS),
+    })
     try:
         binaries = _selected(pattern, args.quick)
         if binaries and args.against_build is not None:
-            binaries = _also_in(binaries, args.against_build)
+            binaries = _also_in(binaries, args.against_build, pattern, args.quick)
         loaded = _run_all(binaries, rerun, extra, args.against_build) if binaries else [[]]
     except BinaryFailed as error:
         print(f"error: {error}", file=sys.stderr)
@@ -398,13 +406,22 @@ def _confirm(first: compare.Report, out: Path, args: argparse.Namespace, extra: 
     return EXIT_FINDING if confirmed else 0
 
 
-def _also_in(binaries: list[Binary], other: Path) -> list[Binary]:
-    shared = [binary for binary in binaries if (other / binary.path.name).is_file()]
-    missing = [binary.path.name for binary in binaries if binary not in shared]
-    if missing:
-        print(f"note: not in {other}, skipped: {', '.join(missing)}", file=sys.stderr)
+def _also_in(binaries: list[Binary], other: Path, pattern: str | None, quick: bool) -> list[Binary]:
+    """The binaries whose namesake in `other` lists benchmarks for the same flags: a family the
+    change adds, or an area flag an older build lacks, is skipped with a note, not run and failed."""
+    shared, skipped = [], []
+    for binary in binaries:
+        theirs = other / binary.path.name
+        try:
+            found = theirs.is_file() and _count(theirs, pattern, _area_flags(binary.area, quick)) > 0
+        except BinaryFailed as error:
+            raise FlynnError(f"--against-build: {error}") from None
+        (shared if found else skipped).append(binary)
+    if skipped:
+        print(f"note: nothing to run beside them in {other}, skipped: "
+              f"{', '.join(binary.path.name for binary in skipped)}", file=sys.stderr)
     if not shared:
-        raise FlynnError(f"--against-build {other}: none of the selected binaries is there")
+        raise FlynnError(f"--against-build {other}: none of the selected binaries is there with these benchmarks")
     return shared
 
 
@@ -423,7 +440,7 @@ def main(argv: list[str]) -> int:
                 + f" in the binaries under {build.BIN_DIR}"
             )
         if args.against_build is not None:
-            binaries = _also_in(binaries, args.against_build)
+            binaries = _also_in(binaries, args.against_build, args.filter, args.quick)
         loaded, *other = _run_all(binaries, args, extra, args.against_build)
     except BinaryFailed as error:
         print(f"error: {error}", file=sys.stderr)

@@ -189,8 +189,18 @@ def test_paired_band_is_a_paired_t_interval() -> None:
     differences = [math.log(ratio) for ratio in ratios]
     half = scipy_stats.t.ppf(0.975, 3) * statistics.stdev(differences) / 2
     assert found == pytest.approx((statistics.fmean(differences), half))
-    # Unequal numbers of runs cannot be paired: the two-sample band stands.
-    assert compare.drift_band(base, new[:3], 0.05, paired=True) == compare.drift_band(base, new[:3], 0.05)
+    # Unequal numbers of runs cannot be paired, and pairing is not quietly dropped.
+    assert compare.drift_band(base, new[:3], 0.05, paired=True) is None
+
+
+def test_paired_runs_that_do_not_match_leave_the_drift_unknown(tmp_path: Path, capsys) -> None:
+    base = synthetic.write(tmp_path, "a.json", synthetic.document(runs=synthetic.DRIFTING_RUNS))
+    doc = synthetic.document(slower=0.09, runs=synthetic.DRIFTING_RUNS)
+    doc["benchmarks"] = [row for row in doc["benchmarks"] if row.get(results.INVOCATION_KEY) != 1]
+    new = synthetic.write(tmp_path, "b.json", doc)
+    status, out, _ = _compare(capsys, base, new, "--paired")
+    assert status == 0
+    assert out.count("the drift between runs is unknown (a median not above 0, or runs that do not pair)") == 3
 
 
 def test_one_new_run_gets_the_prediction_interval_of_the_base_runs() -> None:
@@ -207,7 +217,9 @@ def test_a_verdict_needs_the_drift_when_runs_were_kept_apart() -> None:
     quiet = [0.01, 0.01]
     # A median at or below 0 leaves the drift unknown: no verdict on the U test alone.
     verdict, reason = compare._verdict(0.2, 0.001, quiet, (9, 9), None, True, settings)
-    assert (verdict, reason) == ("too noisy", "20.0% but the drift between runs is unknown (a median is not above 0)")
+    assert (verdict, reason) == (
+        "too noisy", "20.0% but the drift between runs is unknown (a median not above 0, or runs that do not pair)"
+    )
     assert compare._verdict(0.2, 0.001, quiet, (9, 9), None, False, settings)[0] == "slower"
     # Beyond the band, but the runs say faster where the pooled repetitions say slower.
     verdict, reason = compare._verdict(0.2, 0.001, quiet, (9, 3), (-0.3, 0.1), True, settings)
@@ -332,6 +344,7 @@ def test_colour_only_on_a_terminal(base: Path, tmp_path: Path, capsys) -> None:
         (["{base}", "{base}", "--threshold", "x"], "error: argument --threshold: must be a number"),
         (["{base}", "{base}", "--bogus"], "error: unrecognized arguments: --bogus"),
         (["--against-baseline", "{base}", "{base}"], "error: expected NEW.json with --against-baseline, got 2"),
+        (["--against-baseline", "--paired", "{base}"], "error: --paired with --against-baseline: a baseline's runs"),
     ],
 )
 def test_bad_input_is_one_error_line_and_exit_2(

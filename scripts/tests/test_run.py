@@ -220,7 +220,7 @@ def test_runs_invoke_every_binary_in_turn_and_tag_their_rows(
     ]
     assert selected and len(merged.benchmarks) == 2 * len(selected)
     for one in results.runs(merged):
-        groups = one.by_invocation()
+        groups = list(one.by_invocation().values())
         assert len(groups) == (2 if one.repetitions else 0)
         if groups:
             assert [{row[results.INVOCATION_KEY] for row in group} for group in groups] == [{0}, {1}]
@@ -276,9 +276,12 @@ def test_against_baseline_reruns_what_is_slower_and_counts_only_what_is_slower_a
 def test_against_baseline_clears_a_passing_slowdown(baseline: Path, bin_dir: Path, tmp_path: Path, capfd) -> None:
     slower = synthetic.write(tmp_path, "triad_slower.json", synthetic.document(slower={synthetic.TRIAD: 0.2}))
     same = synthetic.write(tmp_path, "same.json", synthetic.document())
-    _install(bin_dir, "flynn_mimd", [slower, same])
-    assert run.main(["--against-baseline", "--out", str(tmp_path / "r.json")]) == 0
+    log = _install(bin_dir, "flynn_mimd", [slower, same])
+    assert run.main(["--against-baseline", "--repetitions", "2", "--out", str(tmp_path / "r.json")]) == 0
     assert capfd.readouterr().out.endswith("slower in both runs (or not measured again): 0 of 1 flagged\n")
+    # 2 repetitions reach alpha against the baseline's 9; the rerun still takes a baseline's 3 x 3.
+    assert f"--benchmark_repetitions={run.BASELINE_REPETITIONS}" in log.read_text().splitlines()
+    assert Path(f"{log}.calls").read_text() == "x" * (1 + run.BASELINE_RUNS)
 
 
 def test_against_baseline_counts_what_the_rerun_cannot_measure(
@@ -345,10 +348,12 @@ def test_against_build_runs_both_builds_in_turn_and_compares_them_run_by_run(
     new_log = _install(bin_dir, "flynn_mimd", ours)
     old_log = _install(other, "flynn_mimd", theirs)
     _install(bin_dir, "flynn_ctxsw", fixtures / "ctxsw_real.json")
+    # The other build has this binary, but none of its benchmarks (an area added since).
+    _install(other, "flynn_ctxsw", fixtures / "no_benchmarks.json")
     out = tmp_path / "r.json"
     assert run.main(["--against-build", str(other), "--out", str(out)]) == 1
     captured = capfd.readouterr()
-    assert f"note: not in {other}, skipped: flynn_ctxsw" in captured.err
+    assert f"note: nothing to run beside them in {other}, skipped: flynn_ctxsw" in captured.err
     assert "3 slower, 0 faster, 0 unchanged, 0 too noisy" in captured.out
     assert "runs paired)" in captured.out
     assert f"other build: {tmp_path / 'r-base.json'}" in captured.out.splitlines()
@@ -372,7 +377,7 @@ def test_against_build_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
     assert capsys.readouterr().err.startswith("error: --against-build needs 4 or more repetitions over all runs")
     assert run.main(["--against-build", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err == f"error: --against-build {tmp_path / 'nowhere'}: not a directory\n"
-    assert run.main(["--against-build", str(tmp_path), "--runs", "1"]) == 2
-    assert "--against-build needs --runs 2 or more" in capsys.readouterr().err
+    assert run.main(["--against-build", str(tmp_path), "--runs", "2"]) == 2
+    assert "--against-build needs --runs 3 or more" in capsys.readouterr().err
     assert run.main(["--against-build", str(tmp_path), "--baseline"]) == 2
     assert capsys.readouterr().err == "error: --baseline and --against-build: choose one\n"
