@@ -88,12 +88,14 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     )
     parser.add_argument(
         "--repetitions", metavar="N", type=_positive,
-        help=f"repetitions per benchmark (default {DEFAULT_REPETITIONS}, 1 with --quick)",
+        help=f"repetitions per benchmark (default {DEFAULT_REPETITIONS}; 1 with --quick, "
+        f"but {BASELINE_REPETITIONS} with --baseline, --against-baseline or --against-build)",
     )
     parser.add_argument(
         "--runs", metavar="K", type=_positive,
         help="invoke every binary K times, one after the other, and keep each invocation's repetitions "
-        f"apart so that scripts/compare sees the drift between runs (default 1, {BASELINE_RUNS} with --baseline)",
+        f"apart so that scripts/compare sees the drift between runs (default 1, {BASELINE_RUNS} with --baseline "
+        "or --against-build)",
     )
     parser.add_argument(
         "--out", metavar="FILE", type=Path,
@@ -107,13 +109,13 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument(
         "--against-baseline", action="store_true",
         help="then compare the result with this machine's baseline (scripts/compare --against-baseline), "
-        f"rerun the benchmarks found slower {BASELINE_RUNS} more times, and exit 1 only for those slower again",
+        f"rerun the benchmarks found slower ({BASELINE_RUNS} runs), and exit 1 only for those slower again",
     )
     parser.add_argument(
         "--against-build", metavar="BIN_DIR", type=Path,
         help="the binaries of another build (say of the revision before a change): run each in turn with "
         f"this build's, --runs times (default {BASELINE_RUNS}), compare them run by run (scripts/compare "
-        "--paired), and exit 1 when this build is slower",
+        "--paired), rerun what is slower, both builds in turn, and exit 1 for what is slower again",
     )
     parser.add_argument(
         "--vm", metavar="SPEC",
