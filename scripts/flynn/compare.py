@@ -106,20 +106,12 @@ def smallest_p(n_base: int, n_new: int) -> float:
     return 2 / math.comb(n_base + n_new, n_base)
 
 
-def min_repetitions(alpha: float, gbench_minimum: int = 2) -> int:
-    """Repetitions per file below which no difference can be significant at alpha
-    (4 at 0.05: 3 vs 3 repetitions never go below p = 0.1). gbench's own
-    UTEST_MIN_REPETITIONS (2) only says when it runs the test at all."""
-    n = max(gbench_minimum, 1)
-    while smallest_p(n, n) > alpha and n < 1000:
-        n += 1
-    return n
-
-
-def repetitions_against(n_base: int, alpha: float) -> int:
-    """Repetitions a new run needs for the U test against n_base of them to reach alpha (2 against 9)."""
-    n = 1
-    while smallest_p(n_base, n) > alpha and n < 1000:
+def min_repetitions(alpha: float, against: int | None = None) -> int:
+    """Repetitions per file below which no difference can be significant at alpha (4 at 0.05:
+    3 vs 3 never go below p = 0.1), or, `against` so many in the other file, in this one (2
+    against 9). Never below gbench's UTEST_MIN_REPETITIONS (2), under which it runs no test."""
+    n = 2
+    while smallest_p(against or n, n) > alpha and n < 1000:
         n += 1
     return n
 

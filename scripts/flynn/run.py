@@ -177,7 +177,7 @@ def _run_settings(args: argparse.Namespace) -> dict[str, str]:
 def _check_baseline_exists(args: argparse.Namespace) -> None:
     """Before minutes of running: this host has a baseline measured the way this run will be, and
     this run has repetitions enough for the U test against it."""
-    needed = compare.repetitions_against(BASELINE_RUNS * BASELINE_REPETITIONS, compare.DEFAULT_ALPHA)
+    needed = compare.min_repetitions(compare.DEFAULT_ALPHA, against=BASELINE_RUNS * BASELINE_REPETITIONS)
     if args.runs * args.repetitions < needed:
         raise FlynnError(
             f"--against-baseline needs {needed} or more repetitions over all runs: with {args.runs} x "
@@ -192,17 +192,16 @@ def _check_baseline_exists(args: argparse.Namespace) -> None:
             "(make one with scripts/run --baseline)"
         )
     wanted = _run_settings(args)
-    seen = {}
+    seen = []
     for path in found:
         context = results.load(path).context
-        seen[path.name] = ", ".join(f"{key} {context.get(key)!r}" for key in wanted)
         if all(str(context.get(key)) == value for key, value in wanted.items()):
             return
+        seen.append(", ".join(f"{key} {context.get(key)!r}" for key in wanted))
     raise FlynnError(
         f"--against-baseline: this run would have {', '.join(f'{k} {v!r}' for k, v in wanted.items())}, "
-        f"but the baseline of host {host!r} has {'; '.join(seen.values())} (pass the same --quick or min_time)"
+        f"but the baseline of host {host!r} has {'; '.join(seen)} (pass the same --quick or min_time)"
     )
-
 
 
 def default_out() -> Path:
