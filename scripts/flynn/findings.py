@@ -79,6 +79,9 @@ class ReadingOptions:
     # FMA pipes per core, for the theoretical FLOP/s peak; None: the assumption the simd
     # readings state (two on the x86 cores flynn has seen), named in every peak's limit_source.
     fma_pipes: int | None = None
+    # Past this coefficient of variation of its repetitions a figure reads as "unstable": 5% is
+    # what a quiet machine keeps even for DRAM-bound rows, a noisy VM's worst rows exceed it.
+    unstable_cv_pct: float = 5.0
 
 
 @dataclass(frozen=True)

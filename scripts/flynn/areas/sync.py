@@ -1,0 +1,12 @@
+"""The sync area: its readings (findings against limits) and its figure."""
+
+from flynn.findings import Finding, ReadingOptions
+from flynn.results import Result, Run
+
+
+def readings(result: Result, runs: list[Run], options: ReadingOptions) -> list[Finding]:
+    return []
+
+
+def io_readings(result: Result, runs: list[Run], options: ReadingOptions) -> list[Finding]:
+    return []

@@ -1,0 +1,110 @@
+"""The trust section over a whole result: unstable rows, failed proofs, skips with their
+reasons, what makes the machine noisy, and the cross-check against `perf bench sched pipe`."""
+
+from collections import Counter
+
+from flynn import perf_check
+from flynn.areas.common import cv_pct, finding, missing, si
+from flynn.findings import Finding, ReadingOptions, Trust
+from flynn.results import Result, Run
+from flynn.summary import primary_counter
+
+AREA = "trust"
+_NO_HYPERVISOR = {"", "none", "no", "bare_metal", "bare-metal"}
+# The unstable rows the note names, worst first.
+_NAMED = 5
+
+
+def readings(result: Result, runs: list[Run], options: ReadingOptions) -> list[Finding]:
+    found: list[Finding] = []
+    measured = [run for run in runs if run.repetitions]
+    spreads = []
+    for run in measured:
+        counter = primary_counter(run)
+        values = run.values(counter) if counter else []
+        spread = cv_pct(values)
+        if spread is not None:
+            spreads.append((spread, run.name, counter))
+    unstable = sorted((item for item in spreads if item[0] > options.unstable_cv_pct), reverse=True)
+    named = ", ".join(f"{name} ({spread:.0f}%)" for spread, name, _ in unstable[:_NAMED])
+    found.append(finding(
+        AREA, "unstable_rows", "unstable rows (CV of the repetitions)", float(len(unstable)), "rows",
+        limit=float(len(measured)), limit_source="the measured rows of this result",
+        meaning=(f"{len(unstable)} of {len(measured)} rows spread more than {options.unstable_cv_pct:g}% "
+                 "between repetitions; read them as a range, not a number"),
+        trust=Trust("ok" if not unstable else "unstable", note=f"worst: {named}" if named else None),
+        headline=True,
+    ))
+    failed = [run for run in runs if run.failed]
+    found.append(finding(
+        AREA, "failed_rows", "failed rows (a proof or a check failed)", float(len(failed)), "rows",
+        limit=float(len(runs)), limit_source="all rows of this result",
+        meaning=("every failed row's benchmark reported an error instead of a figure: a proof counter "
+                 "below its threshold or a validation that did not match"),
+        trust=Trust("ok" if not failed else "unproven",
+                    note="; ".join(f"{run.name}: {run.error}" for run in failed[:_NAMED]) or None),
+        headline=True,
+    ))
+    reasons = Counter(run.skip_reason for run in runs if run.skip_reason is not None)
+    skipped = sum(reasons.values())
+    found.append(finding(
+        AREA, "skipped_rows", "skipped rows (the machine cannot run them)", float(skipped), "rows",
+        limit=float(len(runs)), limit_source="all rows of this result",
+        meaning="skipped rows say why: a feature this machine lacks, not a fault",
+        trust=Trust("ok", note="; ".join(f"{count} x {reason}" for reason, count in reasons.most_common()) or None),
+        headline=True,
+    ))
+    for index, (reason, count) in enumerate(reasons.most_common()):
+        found.append(finding(
+            AREA, f"skipped/{index}", f"skipped: {reason}", float(count), "rows",
+            meaning=f"{count} rows were not measured here: {reason}",
+            trust=Trust("skipped", note=reason),
+        ))
+    found += _environment(result)
+    found.append(_perf_cross_check(result))
+    return found
+
+
+def _environment(result: Result) -> list[Finding]:
+    """What makes every figure of the run less trustworthy, said once."""
+    context = result.context
+    found = []
+    governor = str(context.get("cpu_governor", "")).strip()
+    if governor and governor != "performance":
+        found.append(missing(AREA, "environment/governor", f"CPU governor: {governor}",
+                             "not 'performance': the clock may ramp during a run", "unknown"))
+    hypervisor = str(context.get("hypervisor", "")).strip()
+    if hypervisor.lower() not in _NO_HYPERVISOR:
+        found.append(missing(AREA, "environment/hypervisor", f"runs under a hypervisor: {hypervisor}",
+                             "steal time and vCPU moves add noise; cache sizes reported to the guest "
+                             "may be invented", "unknown"))
+    if context.get("library_build_type") == "debug":
+        found.append(missing(AREA, "environment/library", "Google Benchmark is a debug build",
+                             "its own overhead per iteration is larger; flynn's kernels are still "
+                             f"built {context.get('build_type', '?')}", "unknown"))
+    emulated = context.get("emulated")
+    if emulated:
+        found.append(missing(AREA, "environment/emulated", f"EMULATED ({emulated})",
+                             "software emulation: the timings say nothing about hardware", "unknown"))
+    return found
+
+
+def _perf_cross_check(result: Result) -> Finding:
+    label = "flynn's pipe switch vs perf bench sched pipe"
+    comparison = perf_check.compare(result)
+    if comparison is None:
+        return missing(AREA, "perf_crosscheck", label,
+                       f"no cross-check in this result: the context lacks {perf_check.CONTEXT_KEY} "
+                       f"or the result lacks {perf_check.REFERENCE_RUN}", "unknown")
+    agrees = comparison.agrees
+    return finding(
+        AREA, "perf_crosscheck", label, comparison.flynn_ns, "ns",
+        limit=comparison.perf_ns,
+        limit_source=f"perf bench sched pipe (context {perf_check.CONTEXT_KEY}), interleaved rounds",
+        meaning=(f"flynn's same-CPU pipe hand-off between processes {'agrees' if agrees else 'DISAGREES'} "
+                 f"with an independent tool within {perf_check.TOLERANCE:.0%} "
+                 f"({si(comparison.flynn_ns * 1e-9, 's')} vs {si(comparison.perf_ns * 1e-9, 's')})"),
+        trust=Trust("ok" if agrees else "unproven",
+                    note=None if agrees else "the two tools measure the same ping-pong differently here"),
+        headline=True,
+    )
