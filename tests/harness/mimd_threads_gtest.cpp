@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
@@ -39,6 +40,19 @@ TEST(ThreadCounts, ZeroOrJunkIsAnError) {
   unsetenv("OMP_NUM_THREADS");
 }
 
+// 64 threads per PU at most: 10^6 threads crashed inside GOMP_parallel.
+TEST(ThreadCounts, BoundedByThePusAndNeverRepeated) {
+  unsetenv("OMP_NUM_THREADS");
+  EXPECT_EQ(counts_for("core:2 pu:1", {{"threads", "128"}}), (std::vector<int>{128}));
+  for (const char* bad : {"129", "1000000", "99999999999", "1,1", "2,4,2"}) {
+    EXPECT_THROW(counts_for("core:2 pu:1", {{"threads", bad}}), std::invalid_argument) << "--flynn_threads=" << bad;
+  }
+  EXPECT_EQ(counts_for("core:2 pu:2", {{"threads", "256"}}), (std::vector<int>{256}));  // 4 PUs
+  setenv("OMP_NUM_THREADS", "129", 1);
+  EXPECT_THROW(counts_for("core:2 pu:1"), std::invalid_argument);
+  unsetenv("OMP_NUM_THREADS");
+}
+
 // ctest runs this test with OMP_PLACES=cores and OMP_PROC_BIND=close (tests/CMakeLists.txt).
 TEST(Binding, RequestedThreadsRunInsideTheirPlaces) {
   ASSERT_GT(omp_get_num_places(), 0) << "OMP_PLACES is not set for this test";
@@ -55,20 +69,28 @@ TEST(Overhead, SubtractsTheReferenceLoop) {
   EXPECT_DOUBLE_EQ(arithmetic.overhead_us(), 2000.0);
   EXPECT_DOUBLE_EQ(arithmetic.reference_us(), 1000.0);
   // A "construct" that costs a known 1 ms more than its 2 ms reference work. Without the
-  // subtraction the overhead would read 3 ms; the bounds leave a loaded machine 1 ms of slack.
+  // subtraction the overhead would read 3 ms. A loaded machine only ever lengthens a sleep, so
+  // the least overhead of a few samples is the one to bound; one sample overshot 2 ms while the
+  // project was building on both cores.
   constexpr int kConstructs = 5;
   auto work = [] { std::this_thread::sleep_for(std::chrono::milliseconds(2)); };
-  const OverheadSample sample = time_overhead(
-      kConstructs,
-      [&] {
-        for (int i = 0; i < kConstructs; ++i) work(), std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      },
-      [&] {
-        for (int i = 0; i < kConstructs; ++i) work();
-      });
-  EXPECT_GT(sample.overhead_us(), 900.0);
-  EXPECT_LT(sample.overhead_us(), 2000.0);
-  EXPECT_GT(sample.reference_us(), 1900.0);
+  double least_overhead_us = 1e300;
+  double least_reference_us = 1e300;
+  for (int sample_index = 0; sample_index < 5; ++sample_index) {
+    const OverheadSample sample = time_overhead(
+        kConstructs,
+        [&] {
+          for (int i = 0; i < kConstructs; ++i) work(), std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        },
+        [&] {
+          for (int i = 0; i < kConstructs; ++i) work();
+        });
+    least_overhead_us = std::min(least_overhead_us, sample.overhead_us());
+    least_reference_us = std::min(least_reference_us, sample.reference_us());
+  }
+  EXPECT_GT(least_overhead_us, 900.0);
+  EXPECT_LT(least_overhead_us, 2000.0);
+  EXPECT_GT(least_reference_us, 1900.0);
 }
 
 }  // namespace
