@@ -34,7 +34,9 @@ class LastBuilt {
   std::unique_ptr<Value> value_;
 };
 
-enum class Layout { random, within_pages };
+// The order of the chase (memory/chase.h): random over every line; every line of a 4 KiB page
+// before the next page; or one line per 256 B of a 256 KiB group before the next group.
+enum class Layout { random, within_pages, page_groups };
 
 struct ChaseKey {
   std::size_t bytes = 0;
@@ -46,7 +48,7 @@ struct ChaseKey {
 
 struct ChaseBuffer {
   Region region;
-  std::size_t nodes;
+  std::size_t nodes;  // in the cycle: one lap is this many loads
   std::optional<PageCount> placement;  // where the pages went, when the key names a node
   std::optional<double> thp_pct;       // not for hugetlb, which is huge by construction
   // Where the last walk stopped: the next one continues from there, so its loads go to the lines

@@ -39,6 +39,9 @@ constexpr std::array kChaseVariants = {
     ChaseVariant{"hugetlb", PageKind::hugetlb, Layout::random},
     // Normal pages, but each page's lines visited together: the TLB misses once per 64 loads.
     ChaseVariant{"within_pages", PageKind::normal, Layout::within_pages},
+    // DRAM latency as google/multichase measures it: one line per 256 B, every one of a 256 KiB
+    // group before the next group, so neither page walks nor prefetched neighbours lower or raise it.
+    ChaseVariant{"page_groups", PageKind::normal, Layout::page_groups},
 };
 
 // 4 KiB doubling up to max_bytes, and max_bytes itself when it is not a power of two.

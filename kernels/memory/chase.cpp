@@ -25,17 +25,17 @@ void link_random_cycle(ChaseNode* nodes, std::size_t count, std::uint64_t seed) 
   sattolo(nodes, count, 1, rng);
 }
 
-void link_random_within_groups(ChaseNode* nodes, std::size_t count, std::size_t group_lines, std::uint64_t seed) {
+void link_random_within_groups(ChaseNode* nodes, std::size_t count, std::size_t group_lines, std::size_t stride_lines,
+                               std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   const std::size_t groups = (count + group_lines - 1) / group_lines;
   // First a cycle over the groups' first nodes; then each group becomes a random cycle of its own
-  // lines, cut just before its first node and spliced to the next group's first node.
+  // strided nodes, cut just before its first node and spliced to the next group's first node.
   sattolo(nodes, groups, group_lines, rng);
   for (std::size_t g = 0; g < groups; ++g) {
     ChaseNode* head = nodes + g * group_lines;
     const ChaseNode* next_group = head->next;
-    const std::size_t lines = std::min(group_lines, count - g * group_lines);
-    sattolo(head, lines, 1, rng);
+    sattolo(head, strided_nodes(std::min(group_lines, count - g * group_lines), stride_lines), stride_lines, rng);
     ChaseNode* last = head;
     while (last->next != head) last = const_cast<ChaseNode*>(last->next);
     last->next = next_group;

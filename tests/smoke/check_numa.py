@@ -16,6 +16,10 @@ COUNTERS = {
     "matrix_latency": ("ns_per_load", "cycles_per_load", "pages_on_node_pct"),
     "matrix_bandwidth": ("bytes_per_second", "pages_on_node_pct", "threads"),
 }
+# The chase variants on normal pages, which must stay normal (no THP) to mean what they say, and
+# every variant the sweep must list.
+NORMAL_PAGE_VARIANTS = ("normal_pages", "within_pages", "page_groups")
+CHASE_VARIANTS = {"thp", "hugetlb", *NORMAL_PAGE_VARIANTS}
 BAD_FLAGS = ("--flynn_nodes=7", "--flynn_max_bytes=0", "--flynn_max_bytes=12Q", "--flynn_max_bytes=999999G")
 
 
@@ -43,10 +47,12 @@ def main(binary: str) -> int:
             failures.check(run.get(counter, 0) > 0, f"{name} lacks {counter}")
         if parsed.kernel.startswith("matrix") and parsed.params["cpu_node"] == parsed.params["mem_node"]:
             failures.check(run["pages_on_node_pct"] == 100, f"{name}: {run['pages_on_node_pct']}% of pages on node")
-        if parsed.variant in ("normal_pages", "within_pages"):
+        if parsed.variant in NORMAL_PAGE_VARIANTS:
             failures.check(run.get("thp_pct") == 0, f"{name}: normal pages became huge ({run.get('thp_pct')}%)")
         if parsed.kernel == "chase":
             sweep_max = max(sweep_max, int(parsed.params["bytes"]))
+    chased = {parse(name).variant for name in runs if parse(name).kernel == "chase"}
+    failures.check(chased == CHASE_VARIANTS, f"chase variants {sorted(chased)}, expected {sorted(CHASE_VARIANTS)}")
     failures.check(sweep_max == MAX_BYTES, f"the sweep ends at {sweep_max} bytes, not --flynn_max_bytes={MAX_BYTES}")
     for flag in BAD_FLAGS:
         bad = subprocess.run([binary, flag, "--benchmark_list_tests"], capture_output=True, text=True)
