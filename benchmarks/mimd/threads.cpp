@@ -17,9 +17,11 @@ int cores_or_omp_num_threads(const Topology& topology) {
   const char* requested = std::getenv("OMP_NUM_THREADS");
   if (requested == nullptr) return std::max(1, topology.count(HWLOC_OBJ_CORE));
   const std::string text = requested;
-  const bool digits_only = !text.empty() && text.size() <= 4 && text.find_first_not_of("0123456789") == std::string::npos;
-  if (!digits_only || std::stoi(text) == 0) {
-    throw std::invalid_argument("OMP_NUM_THREADS must be a positive thread count, got '" + text + "'");
+  const ListRule rule = thread_count_rule(static_cast<int>(topology.cpus().size()));
+  const bool digits_only = !text.empty() && text.size() <= 9 && text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits_only || std::stoi(text) < rule.min_value || std::stoi(text) > rule.max_value) {
+    throw std::invalid_argument("OMP_NUM_THREADS must be a thread count from 1 to " + std::to_string(rule.max_value) +
+                                " (" + rule.max_reason + "), got '" + text + "'");
   }
   return std::stoi(text);
 }
@@ -32,11 +34,7 @@ std::vector<int> thread_counts(const Topology& topology, Options& options) {
   for (int t = 1; t < cores; t *= 2) counts.push_back(t);
   counts.push_back(cores);
   counts.push_back(2 * cores);
-  counts = options.take_int_list("threads", counts);
-  for (int t : counts) {
-    if (t <= 0) throw std::invalid_argument("--flynn_threads: a thread count must be positive, got " + std::to_string(t));
-  }
-  return counts;
+  return options.take_int_list("threads", counts, thread_count_rule(static_cast<int>(topology.cpus().size())));
 }
 
 BindingCheck check_binding(int threads) {

@@ -11,8 +11,8 @@ namespace flynn::mimd {
 
 // 1, 2, 4, ... up to the cores hwloc finds (and that count itself), then 2x cores: the one
 // documented oversubscription, which shows time-slicing. OMP_NUM_THREADS, when set, takes the
-// place of the core count; --flynn_threads=LIST replaces the list. A zero, negative or malformed
-// count is a std::invalid_argument.
+// place of the core count; --flynn_threads=LIST replaces the list. A zero, negative, malformed,
+// repeated or too large count (over kMaxThreadsPerPu per PU) is a std::invalid_argument.
 std::vector<int> thread_counts(const Topology& topology, Options& options);
 
 struct BindingCheck {

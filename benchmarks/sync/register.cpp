@@ -21,8 +21,11 @@ constexpr int kDefaultPages = 256;
 constexpr std::size_t kMaxHandoffCpus = 16;
 
 int one_int(Options& options, const std::string& key, int fallback, int low, int high) {
-  const std::vector<int> values = options.take_int_list(key, {fallback});
-  if (values.size() != 1 || values[0] < low || values[0] > high) {
+  ListRule rule;
+  rule.min_value = low;
+  rule.max_value = high;
+  const std::vector<int> values = options.take_int_list(key, {fallback}, rule);
+  if (values.size() != 1) {
     throw std::invalid_argument("--flynn_" + key + " must be one integer from " + std::to_string(low) + " to " +
                                 std::to_string(high));
   }
@@ -36,14 +39,16 @@ std::vector<int> handoff_cpus(const Topology& topology, Options& options) {
   for (std::size_t i = 0; i < std::min(all.size(), kMaxHandoffCpus); ++i) {
     spaced.push_back(all[i * all.size() / std::min(all.size(), kMaxHandoffCpus)]);
   }
-  std::vector<int> chosen = options.take_int_list("handoff_cpus", spaced);
+  ListRule rule;
+  rule.min_items = 2;
+  rule.min_items_reason = "a hand-off needs two CPUs, and one CPU would register no hand-off benchmark";
+  std::vector<int> chosen = options.take_int_list("handoff_cpus", spaced, rule);
   for (int cpu : chosen) {
     if (std::find(all.begin(), all.end(), cpu) == all.end()) {
       throw std::invalid_argument("--flynn_handoff_cpus: CPU " + std::to_string(cpu) + " is not one this process may use");
     }
   }
   std::sort(chosen.begin(), chosen.end());
-  chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
   return chosen;
 }
 
