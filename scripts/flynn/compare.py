@@ -16,7 +16,7 @@ from typing import Any
 
 from scipy import stats as scipy_stats
 
-from flynn import machine, results, stats, summary
+from flynn import machine, names, results, stats, summary, textsafe
 from flynn.errors import EXIT_FINDING, ArgumentParser, FlynnError, entry_point
 from flynn.results import Result, Run
 
@@ -206,7 +206,7 @@ def _verdict(slowdown: float, p_value: float | None, cvs: list[float | None], n:
              drift: tuple[float, float] | None, several_runs: bool, settings: Settings) -> tuple[str, str]:
     """`drift` is drift_band()'s (shift, half width) with the shift turned so that positive is
     worse; `several_runs` says whether either file holds two invocations, so that drift is due."""
-    if p_value is None or smallest_p(*n) > settings.alpha:
+    if p_value is None or not math.isfinite(p_value) or smallest_p(*n) > settings.alpha:
         need = min_repetitions(settings.alpha)
         return NOISY, (
             f"{n[0]} vs {n[1]} repetitions: the U test cannot go below p {smallest_p(*n):.2g} "
@@ -244,6 +244,11 @@ def compare_runs(base: Run, new: Run, settings: Settings, gbench: ModuleType) ->
     new_values = [value for group in new_groups for value in group]
     if not new_values:
         return f"NEW has no {metric}"
+    # The reader turns such rows into errors; a Run built elsewhere must not slip one through,
+    # since every comparison with NaN is false and the verdict would fall through to "faster".
+    for which, values in (("BASE", old_values), ("NEW", new_values)):
+        if not all(math.isfinite(value) for value in values):
+            return f"{which} has a {metric} that is not a finite number"
     old_spread, new_spread = stats.spread(old_values), stats.spread(new_values)
     assert old_spread is not None and new_spread is not None
     direction = better(metric) or LOWER
@@ -294,10 +299,7 @@ def _why_not(run: Run, which: str) -> str | None:
 def compare_results(base: Result, new: Result, settings: Settings, pattern: str | None = None,
                     gbench: ModuleType | None = None) -> Report:
     gbench = gbench or load_gbench()
-    try:
-        selected = re.compile(pattern or "")
-    except re.error as error:
-        raise FlynnError(f"--filter {pattern!r}: {error}") from None
+    selected = names.compile_filter(pattern)
     old_runs = {run.name: run for run in results.runs(base) if selected.search(run.name)}
     new_runs = {run.name: run for run in results.runs(new) if selected.search(run.name)}
     common = [name for name in old_runs if name in new_runs]
@@ -328,7 +330,9 @@ def _percent(value: float | None) -> str:
 
 def format_report(report: Report, colour: bool = False) -> str:
     settings = report.settings
-    lines = [f"# flynn compare: {report.base} -> {report.new}", *report.warnings, ""]
+    safe = textsafe.cell
+    lines = [f"# flynn compare: {textsafe.terminal(report.base)} -> {textsafe.terminal(report.new)}",
+             *map(textsafe.terminal, report.warnings), ""]
     lines += [
         "| verdict | benchmark | metric | base median | new median | change | p | reps (runs) | CV base / new"
         " | drift | why |",
@@ -340,9 +344,9 @@ def format_report(report: Report, colour: bool = False) -> str:
         p_value = "-" if c.p_value is None else f"{c.p_value:.3f}"
         drift = "-" if c.drift is None else _band_text(c.drift)
         lines.append(
-            f"| {verdict} | {c.name} | {c.metric} ({c.better} is better) | {summary._number(c.base.median)}"
+            f"| {verdict} | {safe(c.name)} | {safe(c.metric)} ({c.better} is better) | {summary._number(c.base.median)}"
             f" | {summary._number(c.new.median)} | {_percent(c.change)} | {p_value}"
-            f" | {c.base.n} ({c.base_runs}) vs {c.new.n} ({c.new_runs}) | {cv} | {drift} | {c.reason} |"
+            f" | {c.base.n} ({c.base_runs}) vs {c.new.n} ({c.new_runs}) | {cv} | {drift} | {safe(c.reason)} |"
         )
     for title, entries in (
         ("not compared", [f"{name}: {why}" for name, why in report.not_compared]),
@@ -350,7 +354,7 @@ def format_report(report: Report, colour: bool = False) -> str:
         ("only in NEW", report.only_in_new),
     ):
         if entries:
-            lines += ["", f"{title} ({len(entries)}):", *(f"- {entry}" for entry in entries)]
+            lines += ["", f"{title} ({len(entries)}):", *(f"- {textsafe.terminal(entry)}" for entry in entries)]
     counts = ", ".join(f"{report.count(verdict)} {verdict}" for verdict in (SLOWER, FASTER, UNCHANGED, NOISY))
     lines += [
         "",
@@ -367,8 +371,19 @@ def format_report(report: Report, colour: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or Infinity: what is not a finite number is null (none is expected)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
 def to_document(report: Report) -> dict[str, Any]:
-    return {
+    return _finite({
         "base": report.base,
         "new": report.new,
         "settings": asdict(report.settings),
@@ -378,7 +393,7 @@ def to_document(report: Report) -> dict[str, Any]:
         "not_compared": [{"name": name, "reason": why} for name, why in report.not_compared],
         "only_in_base": report.only_in_base,
         "only_in_new": report.only_in_new,
-    }
+    })
 
 
 def _number_in(low: float, high: float, low_included: bool = False) -> Any:
@@ -449,8 +464,9 @@ def _colour(stream: Any) -> bool:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     settings = Settings(args.threshold / 100, args.alpha, args.max_cv / 100, args.paired)
-    if args.json is not None and args.json.is_dir():
-        raise FlynnError(f"--json {args.json}: is a directory")
+    if args.json is not None:
+        results.check_writable(args.json, "--json")
+    names.compile_filter(args.filter)
     gbench = load_gbench()
     new = results.load(Path(args.files[-1]))
     base = load_baseline(new.context) if args.against_baseline else results.load(Path(args.files[0]))

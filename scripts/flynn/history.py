@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402  (the backend must be chosen first)
 
-from flynn import compare, machine, names, plot, results, run, stats, summary  # noqa: E402
+from flynn import compare, machine, names, plot, results, run, stats, summary, textsafe  # noqa: E402
 from flynn.errors import EXIT_FINDING, ArgumentParser, FlynnError, entry_point  # noqa: E402
 from flynn.results import Result, Run  # noqa: E402
 
@@ -91,7 +91,7 @@ def collect(directories: list[Path]) -> list[StoredRun]:
             try:
                 result = results.load(path)
             except FlynnError as error:
-                print(f"note: skipped {error}", file=sys.stderr)
+                print(f"note: skipped {textsafe.terminal(error)}", file=sys.stderr)
                 continue
             if run.CHECK_OF_KEY in result.context:
                 # Only the benchmarks a check found slower, minutes later: not a run of the suite.
@@ -133,14 +133,12 @@ def select_machine(stored: list[StoredRun], wanted: str | None, where: str) -> t
 
 def build_series(stored: list[StoredRun], pattern: str | None, settings: compare.Settings,
                  gbench: ModuleType) -> list[Series]:
-    try:
-        selected = re.compile(pattern or "")
-    except re.error as error:
-        raise FlynnError(f"--filter {pattern!r}: {error}") from None
+    selected = names.compile_filter(pattern)
     by_name: dict[str, list[tuple[StoredRun, Run]]] = {}
     for entry in stored:
         for run in results.runs(entry.result):
-            if run.repetitions and selected.search(run.name):
+            # A failed run (a figure that is not a finite number, among others) is never judged.
+            if run.repetitions and not run.failed and selected.search(run.name):
                 by_name.setdefault(run.name, []).append((entry, run))
     series = []
     for name, occurrences in by_name.items():
@@ -173,7 +171,8 @@ def _pooled(points: list[Point]) -> Run:
 
 def format_table(machine_id: str, stored: list[StoredRun], series: list[Series]) -> str:
     lines = [
-        f"# flynn history: {machine_id}, {len(stored)} runs from {stored[0].label} to {stored[-1].label}",
+        f"# flynn history: {machine_id}, {len(stored)} runs from {textsafe.terminal(stored[0].label)}"
+        f" to {textsafe.terminal(stored[-1].label)}",
         "",
         "| benchmark | metric | runs | first median | latest median | first -> latest | steps (slower / faster) |",
         "| --- | --- | ---: | ---: | ---: | ---: | --- |",
@@ -182,11 +181,12 @@ def format_table(machine_id: str, stored: list[StoredRun], series: list[Series])
         first, last = entry.points[0].spread.median, entry.points[-1].spread.median
         change = (last - first) / abs(first) if first else 0.0
         steps = ", ".join(
-            f"{entry.points[index].stored.revision[:12]} {step.verdict} {step.change:+.1%}"
+            f"{textsafe.cell(entry.points[index].stored.revision[:12])} {step.verdict} {step.change:+.1%}"
             for index, step in entry.flagged()
         )
         lines.append(
-            f"| {entry.name} | {entry.metric} ({compare.better(entry.metric) or compare.LOWER} is better)"
+            f"| {textsafe.cell(entry.name)} | {textsafe.cell(entry.metric)}"
+            f" ({compare.better(entry.metric) or compare.LOWER} is better)"
             f" | {len(entry.points)} | {summary._number(first)} | {summary._number(last)} | {change:+.1%} | {steps or '-'} |"
         )
     return "\n".join(lines) + "\n"
@@ -223,9 +223,7 @@ def _area(name: str) -> str:
 
 def write_plots(machine_id: str, series: list[Series], out_dir: Path) -> tuple[list[Path], list[str]]:
     """One PNG per area; flagged benchmarks get a panel first. Returns the files and what was left out."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise FlynnError(f"--out {out_dir}: not a directory")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    results.check_directory(out_dir, "--out")
     areas: dict[str, list[Series]] = {}
     for entry in series:
         areas.setdefault(_area(entry.name), []).append(entry)
@@ -273,6 +271,10 @@ def main(argv: list[str]) -> int:
             raise FlynnError(f"--dir {directory}: not a directory")
     # Read at call time, so that tests can point them elsewhere.
     directories = [run.RUNS_DIR, machine.BASELINES_DIR, *args.dir]
+    names.compile_filter(args.filter)
+    out_dir = args.out or run.RUNS_DIR / "history"
+    if not args.no_plots:
+        results.check_directory(out_dir, "--out")
     gbench = compare.load_gbench()
     where = ", ".join(str(directory) for directory in directories)
     machine_id, stored = select_machine(collect(directories), args.machine, where)
@@ -283,7 +285,7 @@ def main(argv: list[str]) -> int:
         raise FlynnError(f"no benchmark{what} in the {len(stored)} runs of {machine_id}")
     print(format_table(machine_id, stored, series), end="")
     if not args.no_plots:
-        written, left_out = write_plots(machine_id, series, args.out or run.RUNS_DIR / "history")
+        written, left_out = write_plots(machine_id, series, out_dir)
         if left_out:
             print(f"note: {len(left_out)} benchmarks not drawn (at most {MAX_PANELS_PER_AREA} per area, "
                   "flagged ones first); narrow with --filter", file=sys.stderr)

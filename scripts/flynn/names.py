@@ -58,3 +58,46 @@ def parse(name: str) -> BenchmarkName:
     tokens = tuple(match.group("tokens").split("/")[1:])
     return BenchmarkName(match["area"], match["kernel"], match["variant"], tokens, params)
 
+
+
+# glibc's <regex.h>: what Google Benchmark's --benchmark_filter compiles with when it does not use
+# std::regex (whose ECMAScript-free "extended" grammar is the same POSIX ERE).
+_REG_EXTENDED, _REG_NOSUB = 1, 8
+# sizeof(regex_t) is 64 on x86-64 glibc; room to spare for any other layout.
+_REGEX_T_BYTES = 256
+
+
+def _posix_error(pattern: str) -> str | None:
+    """Why POSIX extended regcomp refuses `pattern`, or None when it compiles (or libc is not there)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        regcomp, regerror, regfree = libc.regcomp, libc.regerror, libc.regfree
+    except (OSError, AttributeError):
+        return None
+    compiled = ctypes.create_string_buffer(_REGEX_T_BYTES)
+    status = regcomp(compiled, pattern.encode(), _REG_EXTENDED | _REG_NOSUB)
+    if status == 0:
+        regfree(compiled)
+        return None
+    message = ctypes.create_string_buffer(256)
+    regerror(status, compiled, message, len(message))
+    return message.value.decode(errors="replace") or f"regcomp error {status}"
+
+
+def compile_filter(pattern: str | None, flag: str = "--filter") -> re.Pattern[str]:
+    """A benchmark filter that both Python's re (compare, history) and Google Benchmark's POSIX
+    extended regex (the binaries) accept; what either refuses is bad input, said as such rather
+    than as "no benchmark matches". A leading `-` is Google Benchmark's negative filter."""
+    text = pattern or ""
+    try:
+        compiled = re.compile(text)
+    except re.error as error:
+        raise FlynnError(f"{flag} {pattern!r}: not a valid regular expression: {error}") from None
+    posix = _posix_error(text[1:] if text.startswith("-") else text)
+    if posix is not None:
+        raise FlynnError(f"{flag} {pattern!r}: not a valid POSIX extended regular expression "
+                         f"(Google Benchmark's --benchmark_filter): {posix}")
+    return compiled

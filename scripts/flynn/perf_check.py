@@ -1,7 +1,7 @@
 """Cross-check of flynn's same-CPU pipe hand-off against `perf bench sched pipe`,
 an independent implementation of the same ping-pong between two processes."""
 
-import json
+import math
 import os
 import re
 import statistics
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flynn import results, stats
+from flynn.errors import FlynnError
 from flynn.results import Result
 
 REFERENCE_RUN = "ctxsw/pipe/processes/placement:same_cpu/bytes:0/real_time"
@@ -87,8 +88,11 @@ def measure_flynn(binary: Path) -> float | None:
                f"--benchmark_min_time={_FLYNN_MIN_TIME}", "--benchmark_format=json"]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=_TIMEOUT_S, check=False)
     try:
-        return float(json.loads(completed.stdout)["benchmarks"][0]["ns_per_switch"])
-    except (ValueError, KeyError, IndexError, TypeError):
+        value = results.parse(completed.stdout, f"{binary.name}'s output")["benchmarks"][0]["ns_per_switch"]
+        if not results._is_number(value) or not math.isfinite(value):
+            raise ValueError(value)
+        return float(value)
+    except (FlynnError, ValueError, KeyError, IndexError, TypeError):
         _note(f"`{' '.join(command)}` gave no ns_per_switch (exit {completed.returncode})")
         return None
 
@@ -125,7 +129,7 @@ def compare(result: Result) -> Comparison | None:
         flynn_ns = float(result.context.get(FLYNN_CONTEXT_KEY, flynn.median))
     except ValueError:
         return None
-    if perf_ns <= 0:
+    if not (math.isfinite(perf_ns) and math.isfinite(flynn_ns)) or perf_ns <= 0:
         return None
     return Comparison(perf_ns, flynn_ns)
 

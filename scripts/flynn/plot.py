@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402  (the backend must be chosen first)
 
-from flynn import ctxsw_plot, mimd_plot, numa_plot, results, simd_plot, sync_plot  # noqa: E402
+from flynn import ctxsw_plot, mimd_plot, numa_plot, results, simd_plot, sync_plot, textsafe  # noqa: E402
 from flynn.errors import ArgumentParser, FlynnError, entry_point  # noqa: E402
 from flynn.results import Result, Run  # noqa: E402
 
@@ -37,14 +37,19 @@ def stem(path: Path) -> str:
 
 def _save_atomic(figure: Figure, path: Path) -> None:
     """Like results.write_atomic: a reader never sees half a PNG."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
+    except OSError as error:
+        raise FlynnError(f"cannot write {path}: {error.strerror or error}") from None
     os.close(descriptor)
     try:
         figure.savefig(temporary, dpi=_DPI)
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise FlynnError(f"cannot write {path}: {error.strerror or error}") from None
         raise
 
 
@@ -64,17 +69,15 @@ def write_plots(result: Result, out_dir: Path) -> list[Path]:
     areas = results.runs_by_area(result)
     if not areas:
         raise FlynnError(f"{result.path}: no benchmarks to plot")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise FlynnError(f"{out_dir}: not a directory")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    results.check_directory(out_dir, "--out")
     written = []
     for area, runs in areas.items():
         plotter = PLOTTERS.get(area)
         if plotter is None:
-            print(f"note: no plot for area {area!r} yet; skipped", file=sys.stderr)
+            print(f"note: no plot for area {textsafe.terminal(area)!r} yet; skipped", file=sys.stderr)
             continue
         if not any(run.repetitions for run in runs):
-            print(f"note: area {area!r} has no measured benchmark; no plot", file=sys.stderr)
+            print(f"note: area {textsafe.terminal(area)!r} has no measured benchmark; no plot", file=sys.stderr)
             continue
         path = out_dir / f"{stem(result.path)}-{area}.png"
         _save_atomic(_titled_emulated(plotter(result, runs), result), path)
@@ -88,7 +91,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("result", type=Path, help="a Google Benchmark JSON file (scripts/run writes one)")
     parser.add_argument("--out", type=Path, help="directory for the PNGs (default: beside RESULT)")
     args = parser.parse_args(argv)
+    out_dir = args.out or args.result.parent
+    results.check_directory(out_dir, "--out")
     result = results.load(args.result)
-    for path in write_plots(result, args.out or args.result.parent):
+    for path in write_plots(result, out_dir):
         print(path)
     return 0

@@ -1,7 +1,10 @@
 """The result model: Google Benchmark JSON files, their runs, and merging several into one."""
 
 import json
+import math
 import os
+import re
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +87,55 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+# A Google Benchmark file nests 4 deep (top, benchmarks, row, a list in a row); past this a file
+# is not one, and Python's decoder would recurse until RecursionError.
+MAX_DEPTH = 64
+# A JSON string (skipped whole, so that a bracket inside a name does not count) or a bracket.
+_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+# Past 308 digits an integer is beyond a double, and float() of it raises.
+_MAX_INT_DIGITS = 308
+
+
+class NotFinite(str):
+    """A number that is no figure, as the file spells it: NaN, Infinity, or one too big for a
+    double (1e400). Google Benchmark writes NaN for the CV of a counter that is always 0."""
+
+
+def _float(token: str) -> float | NotFinite:
+    value = float(token)
+    return value if math.isfinite(value) else NotFinite(token)
+
+
+def _int(token: str) -> int | NotFinite:
+    return NotFinite(token) if len(token.lstrip("-")) > _MAX_INT_DIGITS else int(token)
+
+
+def _too_deep(text: str) -> bool:
+    depth = 0
+    for match in _NESTING.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif token in "]}":
+            depth -= 1
+    return False
+
+
+def parse(text: str, where: str) -> object:
+    """JSON from an untrusted file: nesting bounded by MAX_DEPTH, and every number that is not a
+    finite double (NaN, Infinity, 1e400) kept as a NotFinite, so that it is never taken for a figure."""
+    if _too_deep(text):
+        raise FlynnError(f"{where}: nested more than {MAX_DEPTH} deep: not a Google Benchmark result")
+    try:
+        return json.loads(text, parse_constant=NotFinite, parse_float=_float, parse_int=_int)
+    except json.JSONDecodeError as error:
+        raise FlynnError(f"{where}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}") from None
+    except (RecursionError, ValueError) as error:
+        raise FlynnError(f"{where}: invalid JSON: {error}") from None
+
+
 def load(path: Path) -> Result:
     try:
         text = path.read_text(encoding="utf-8")
@@ -91,13 +143,48 @@ def load(path: Path) -> Result:
         raise FlynnError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise FlynnError(f"{path}: cannot read: {error}") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise FlynnError(
-            f"{path}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
-        ) from None
-    return from_document(path, document)
+    return from_document(path, parse(text, str(path)))
+
+
+def _not_finite(value: object) -> NotFinite | None:
+    """The first non-finite number in a value (depth bounded by parse)."""
+    if isinstance(value, NotFinite):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return NotFinite(repr(value))
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for child in children:
+        found = _not_finite(child)
+        if found is not None:
+            return found
+    return None
+
+
+def _name(row: Row, key: str) -> str | None:
+    value = row.get(key)
+    return value if isinstance(value, str) and not isinstance(value, NotFinite) else None
+
+
+def _refuse_not_finite(path: Path, document: dict[str, Any]) -> None:
+    """A repetition with a non-finite number becomes an error row of the same name, so that it is
+    never judged, plotted or averaged, and the merged file stays standard JSON. Aggregates (which
+    flynn recomputes) lose the number silently; the context must hold none."""
+    for key, value in document["context"].items():
+        found = _not_finite(value)
+        if found is not None:
+            raise FlynnError(f"{path}: context {key!r} holds {found}, not a finite number")
+    for row in document["benchmarks"]:
+        bad = {key: found for key, value in row.items() if (found := _not_finite(value)) is not None}
+        if not bad:
+            continue
+        for key in bad:
+            row[key] = None
+        if row.get("run_type", "iteration") != "iteration" or row.get("error_occurred"):
+            continue
+        what = ", ".join(f"{key} is {found}" for key, found in bad.items())
+        row["error_occurred"] = True
+        row["error_message"] = f"not a finite number: {what}"
+        print(f"note: {path}: {_name(row, 'name')}: {what}, not a finite number; left out", file=sys.stderr)
 
 
 def from_document(path: Path, document: object) -> Result:
@@ -110,8 +197,9 @@ def from_document(path: Path, document: object) -> Result:
         if not isinstance(document[key], kind):
             raise FlynnError(f"{where}: {key!r} is not a JSON {kind.__name__}")
     for index, row in enumerate(document["benchmarks"]):
-        if not isinstance(row, dict) or not isinstance(row.get("name"), str):
+        if not isinstance(row, dict) or _name(row, "name") is None:
             raise FlynnError(f"{where}: benchmarks[{index}] has no string 'name'")
+    _refuse_not_finite(path, document)
     return Result(path, document["context"], document["benchmarks"])
 
 
@@ -122,7 +210,7 @@ def runs(result: Result) -> list[Run]:
     for row in result.benchmarks:
         if row.get("run_type", "iteration") != "iteration":
             continue
-        name = row.get("run_name", row["name"])
+        name = _name(row, "run_name") or row["name"]
         run = by_name.setdefault(name, Run(name, []))
         if row.get("error_occurred"):
             run.error = run.error or str(row.get("error_message", "unknown error"))
@@ -142,6 +230,8 @@ def time_ns(row: Row, key: str = "real_time") -> float:
     unit = row.get("time_unit", "ns")
     if unit not in _NS_PER_UNIT:
         raise FlynnError(f"benchmark {row['name']!r} has an unknown time_unit {unit!r}")
+    if not _is_number(row.get(key)):
+        raise FlynnError(f"benchmark {row['name']!r} has no number for {key!r}")
     return float(row[key]) * _NS_PER_UNIT[unit]
 
 
@@ -168,22 +258,81 @@ def tag_invocation(result: Result, invocation: int) -> None:
         row[INVOCATION_KEY] = invocation
 
 
-def write_atomic(path: Path, document: dict[str, Any]) -> None:
+def check_writable(path: Path, what: str) -> None:
+    """Before minutes of work, not after: `path` (a file) can be created or replaced."""
+    if path.is_dir():
+        raise FlynnError(f"{what} {path}: is a directory")
+    check_directory(path.parent, what, shown=path)
+
+
+def check_directory(directory: Path, what: str, shown: Path | None = None) -> None:
+    """`directory` exists or can be made, and a file can be created in it."""
+    shown = shown or directory
+    if directory.exists() and not directory.is_dir():
+        raise FlynnError(f"{what} {shown}: {directory} is not a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory, prefix=".flynn-probe-"):
+            pass
+    except OSError as error:
+        raise FlynnError(f"{what} {shown}: cannot write in {directory}: {error.strerror or error}") from None
+
+
+def to_json(document: object) -> str:
+    """Standard JSON only: a non-finite float is a bug upstream, and raises here."""
+    return json.dumps(document, indent=2, allow_nan=False) + "\n"
+
+
+def write_atomic(path: Path, document: object) -> None:
     """A temp file beside the target then os.replace: an interrupted run leaves
     the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    )
+    # Serialised first: a document that cannot be written leaves nothing behind.
+    text = to_json(document)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+        )
+    except OSError as error:
+        raise FlynnError(f"cannot write {path}: {error.strerror or error}") from None
     try:
         with handle:
             # NamedTemporaryFile creates 0600; a result file is meant to be shared.
             os.fchmod(handle.fileno(), 0o644)
-            json.dump(document, handle, indent=2)
-            handle.write("\n")
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(handle.name, path)
-    except BaseException:
+    except BaseException as error:
         Path(handle.name).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise FlynnError(f"cannot write {path}: {error.strerror or error}") from None
         raise
+
+
+def save(path: Path, document: dict[str, Any]) -> None:
+    """write_atomic for measurements: when the write fails (a full disk), they are kept in a
+    temporary file, named in the error, rather than lost with minutes of running."""
+    try:
+        write_atomic(path, document)
+    except FlynnError as error:
+        raise FlynnError(f"{error}; {_keep(to_json(document))}") from None
+
+
+def _keep(text: str) -> str:
+    failure = ""
+    for directory in (None, Path.cwd()):
+        try:
+            descriptor, kept = tempfile.mkstemp(prefix="flynn-unsaved-", suffix=".json", dir=directory)
+        except OSError as error:
+            failure = error.strerror or str(error)
+            continue
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as error:
+            failure = error.strerror or str(error)
+            Path(kept).unlink(missing_ok=True)
+            continue
+        return f"the measurements are kept in {kept}"
+    return f"the measurements could not be kept anywhere either ({failure})"

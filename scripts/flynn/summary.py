@@ -3,7 +3,7 @@
 import re
 from typing import Any
 
-from flynn import perf_check, results, stats
+from flynn import perf_check, results, stats, textsafe
 from flynn.results import Result, Run
 
 # Past this (max - min) / median the median hides more than it tells.
@@ -34,7 +34,8 @@ def _machine(context: dict[str, Any]) -> list[str]:
         )
         if get(key) is not None
     )
-    lines = [f"# flynn results: {get('host_name', '?')}, {get('cpu_model', 'unknown CPU')}"]
+    safe = textsafe.terminal
+    lines = [f"# flynn results: {safe(get('host_name', '?'))}, {safe(get('cpu_model', 'unknown CPU'))}"]
     facts = [
         ("date", get("date")),
         ("binaries", get("flynn_binaries", get("executable"))),
@@ -46,7 +47,7 @@ def _machine(context: dict[str, Any]) -> list[str]:
         ("governor", get("cpu_governor")),
         ("kernel", get("kernel_release")),
     ]
-    lines.append("; ".join(f"{label}: {value}" for label, value in facts if value))
+    lines.append("; ".join(f"{label}: {safe(value)}" for label, value in facts if value))
     return lines
 
 
@@ -55,10 +56,10 @@ def _warnings(context: dict[str, Any]) -> list[str]:
     found = []
     governor = context.get("cpu_governor")
     if governor and governor != "performance":
-        found.append(f"cpu_governor is {governor!r}: the clock may ramp during a run")
+        found.append(f"cpu_governor is {textsafe.terminal(governor)!r}: the clock may ramp during a run")
     hypervisor = str(context.get("hypervisor", "")).strip()
     if hypervisor.lower() not in _NO_HYPERVISOR:
-        found.append(f"runs under a hypervisor ({hypervisor}): steal time and vCPU moves add noise")
+        found.append(f"runs under a hypervisor ({textsafe.terminal(hypervisor)}): steal time and vCPU moves add noise")
     if context.get("library_build_type") == "debug":
         found.append("Google Benchmark is a debug build")
     return [f"warning: {text}" for text in found]
@@ -101,7 +102,7 @@ def _table(primary: str | None, rows: list[Run]) -> list[str]:
             seen.update(dict.fromkeys(run.counters()))
         columns = list(seen)
     lines = [
-        "| benchmark | reps | " + " | ".join(columns) + f" | spread of {columns[0]} |",
+        "| benchmark | reps | " + " | ".join(map(textsafe.cell, columns)) + f" | spread of {textsafe.cell(columns[0])} |",
         "| --- | ---: | " + " | ".join("---:" for _ in columns) + " | ---: |",
     ]
     for run in rows:
@@ -110,12 +111,12 @@ def _table(primary: str | None, rows: list[Run]) -> list[str]:
         else:
             spreads = [stats.of(run, key) for key in columns]
         cells = " | ".join(_cell(spread) for spread in spreads)
-        lines.append(f"| {run.name} | {len(run.repetitions)} | {cells} | {_stability(spreads[0])} |")
+        lines.append(f"| {textsafe.cell(run.name)} | {len(run.repetitions)} | {cells} | {_stability(spreads[0])} |")
     return lines
 
 
 def _area(area: str, runs: list[Run]) -> list[str]:
-    lines = [f"## {area}"]
+    lines = [f"## {textsafe.terminal(area)}"]
     # One table per measured quantity, so a column means one thing all the way down.
     tables: dict[str | None, list[Run]] = {}
     for run in runs:
@@ -126,11 +127,11 @@ def _area(area: str, runs: list[Run]) -> list[str]:
     skipped = [run for run in runs if run.skip_reason is not None]
     if skipped:
         lines += ["", f"skipped ({len(skipped)}):"]
-        lines += [f"- {run.name}: {run.skip_reason}" for run in skipped]
+        lines += [f"- {textsafe.terminal(run.name)}: {textsafe.terminal(run.skip_reason)}" for run in skipped]
     failed = [run for run in runs if run.failed]
     if failed:
         lines += ["", f"errors ({len(failed)}):"]
-        lines += [f"- {run.name}: {run.error}" for run in failed]
+        lines += [f"- {textsafe.terminal(run.name)}: {textsafe.terminal(run.error)}" for run in failed]
     return lines
 
 
