@@ -2,8 +2,11 @@
 // one interface so both models run the very same code.
 #pragma once
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <exception>
 #include <functional>
@@ -32,9 +35,14 @@ class Partner {
       });
       return;
     }
+    const pid_t parent = getpid();
     pid_ = fork();
     if (pid_ < 0) throw std::system_error(errno, std::generic_category(), "fork");
     if (pid_ == 0) {
+      // A partner blocked on a bell (or spinning in sched_yield) would outlive a killed parent
+      // for ever. PDEATHSIG fires when the forking thread ends, which is the benchmark's own
+      // thread; a parent that died before prctl ran is caught by getppid() no longer matching.
+      if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(1);
       int status = 0;
       try {
         body();
