@@ -2,6 +2,7 @@
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -30,6 +31,45 @@ def check(command: Sequence[str]) -> None:
         raise FlynnError(f"`{shlex.join(command)}` failed with exit status {status}")
 
 
+def _cached(build_dir: Path) -> dict[str, str]:
+    """`KEY:TYPE=value` lines of build_dir's CMakeCache.txt, by key."""
+    try:
+        text = (build_dir / "CMakeCache.txt").read_text(errors="replace")
+    except OSError:
+        return {}
+    entries = {}
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        if ":" in key and not line.startswith(("#", "//")):
+            entries[key.split(":")[0]] = value.strip()
+    return entries
+
+
+def forget_moved_checkout(build_dir: Path | None = None) -> None:
+    """CMake refuses a build directory whose cache was made elsewhere ("CMakeCache.txt directory
+    ... is different", or a source that "does not match"), as after moving or copying a checkout.
+    Its CMakeCache.txt and CMakeFiles/ only hold the old paths, so they go, and the next configure
+    starts clean (the binaries are built again)."""
+    build_dir = build_dir or BUILD_DIR
+    cached = _cached(build_dir)
+    expected = {"CMAKE_CACHEFILE_DIR": build_dir, "CMAKE_HOME_DIRECTORY": REPO_ROOT}
+    moved = [(key, cached[key]) for key, path in expected.items()
+             if key in cached and os.path.realpath(cached[key]) != os.path.realpath(path)]
+    if not moved:
+        return
+    print(f"note: {build_dir}/CMakeCache.txt was made for another checkout ("
+          + ", ".join(f"{key} {value}" for key, value in moved)
+          + "): removing it and CMakeFiles/ to configure again", file=sys.stderr)
+    try:
+        (build_dir / "CMakeCache.txt").unlink(missing_ok=True)
+        if (build_dir / "CMakeFiles").is_dir():
+            shutil.rmtree(build_dir / "CMakeFiles")
+    except OSError as error:
+        raise FlynnError(f"cannot remove the stale cache in {build_dir} ({error}); "
+                         f"remove {build_dir} and run scripts/run again") from None
+
+
 def build(options: Sequence[str] = ()) -> None:
+    forget_moved_checkout()
     check(["cmake", "-S", str(REPO_ROOT), "-B", str(BUILD_DIR), "-DCMAKE_BUILD_TYPE=Release", *options])
     check(["cmake", "--build", str(BUILD_DIR), "-j", str(len(os.sched_getaffinity(0)))])

@@ -2,8 +2,10 @@
 file, cross-check against perf, plot, and print a summary."""
 
 import argparse
+import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -13,8 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from flynn import build, compare, machine, perf_check, plot, results, summary, vm
-from flynn.errors import EXIT_FINDING, ArgumentParser, FlynnError, entry_point
+from flynn import build, compare, machine, names, perf_check, plot, results, summary, textsafe, vm
+from flynn.errors import EXIT_BAD_INPUT, EXIT_FINDING, ArgumentParser, FlynnError, entry_point
 
 # One binary per area; scripts/run runs those that are built, in this order.
 AREAS = [
@@ -51,6 +53,10 @@ OWN_FLAGS = {
     "--benchmark_filter": "--filter REGEX",
     "--benchmark_repetitions": "--repetitions N",
 }
+
+
+# How long a benchmark binary's process group has, after SIGTERM, before SIGKILL.
+_GRACE_S = 2.0
 
 
 class BinaryFailed(Exception):
@@ -99,8 +105,12 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     )
     parser.add_argument(
         "--out", metavar="FILE", type=Path,
-        help=f"result file (default {RUNS_DIR.relative_to(build.REPO_ROOT)}/<host>-<UTC time>.json)",
+        help=f"result file (default {RUNS_DIR.relative_to(build.REPO_ROOT)}/<host>-<UTC time>.json); an existing "
+        "one, or PNGs of that name beside it, are refused without --force, and a symbolic link always is "
+        "(give the file it points to)",
     )
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing --out file, its PNGs and its check files")
     parser.add_argument(
         "--baseline", action="store_true",
         help="also store the result as this machine's baseline, results/baselines/<machine id>.json, "
@@ -136,6 +146,8 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         if args.runs not in (None, 1):
             raise FlynnError("--runs with --vm: the guest boots once and runs every binary once")
         args.filter = vm.RUN_FILTER if args.filter is None else args.filter
+    if args.filter is not None:
+        names.compile_filter(args.filter)
     for flag in extra:
         for prefix, ours in OWN_FLAGS.items():
             if flag.startswith(prefix):
@@ -217,25 +229,28 @@ def _area_flags(area: str, quick: bool) -> list[str]:
     return QUICK_AREA_FLAGS.get(area, []) if quick else []
 
 
-def _count(path: Path, pattern: str | None, area_flags: list[str]) -> int:
-    command = [str(path), "--benchmark_list_tests", *_filter_flags(pattern), *area_flags]
+def _count(path: Path, pattern: str | None, area_flags: list[str], extra: list[str] = ()) -> int:
+    """How many benchmarks the binary lists for these flags. The user's flags after `--` go too,
+    so that one the binaries refuse is bad input before anything runs."""
+    command = [str(path), "--benchmark_list_tests", *_filter_flags(pattern), *area_flags, *extra]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         lines = (completed.stderr or completed.stdout).strip().splitlines()
-        raise BinaryFailed(
-            f"`{shlex.join(command)}` exited {completed.returncode}: {lines[-1] if lines else 'no output'}"
-        )
+        said = textsafe.terminal(lines[-1] if lines else "no output")
+        if completed.returncode == EXIT_BAD_INPUT:
+            raise FlynnError(f"{path.name} refused its flags: {said}")
+        raise BinaryFailed(f"`{shlex.join(command)}` exited {completed.returncode}: {said}")
     return sum(1 for line in completed.stdout.splitlines() if line.strip())
 
 
-def _selected(pattern: str | None, quick: bool) -> list[Binary]:
+def _selected(pattern: str | None, quick: bool, extra: list[str] = ()) -> list[Binary]:
     built, missing = [], []
     for area, name in AREAS:
         path = build.BIN_DIR / name
         (built if path.is_file() else missing).append((area, path))
     if missing:
         print(f"note: not built yet, skipped: {', '.join(path.name for _, path in missing)}", file=sys.stderr)
-    chosen = [Binary(area, path, _count(path, pattern, _area_flags(area, quick))) for area, path in built]
+    chosen = [Binary(area, path, _count(path, pattern, _area_flags(area, quick), extra)) for area, path in built]
     return [binary for binary in chosen if binary.count > 0]
 
 
@@ -245,14 +260,52 @@ def _run_binary(binary: Binary, out: Path, flags: list[str], extra: list[str], h
     command = [str(binary.path), *flags, f"--benchmark_out={out}", "--benchmark_out_format=json", *extra]
     # The binary's console table is progress, so it goes to stderr with ours.
     started = time.monotonic()
-    status = subprocess.run(command, stdout=sys.stderr.fileno(), check=False).returncode
+    status = run_in_group(command, stdout=sys.stderr.fileno())
     print(f"{binary.path.name}: finished in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+    if status == EXIT_BAD_INPUT:
+        raise FlynnError(f"{binary.path.name} refused its flags (exit status {status}; its message is above)")
     if status != 0:
         raise BinaryFailed(f"{binary.path.name} failed with exit status {status}")
     try:
         return results.load(out)
     except FlynnError as error:
         raise BinaryFailed(f"{binary.path.name} wrote no usable result: {error}") from None
+
+
+def run_in_group(command: list[str], **options: object) -> int:
+    """Runs a command in a process group of its own and, however this ends (the command's own
+    exit, Ctrl-C, SIGTERM, an exception), ends that whole group: a process a benchmark forked (a
+    ping-pong partner) must not outlive it, spin, or hold our stderr open for ever."""
+    # A session of its own, not only a group: without a controlling terminal, `stty tostop` cannot
+    # stop it for writing its table to ours, and Ctrl-C reaches us alone, who then end it.
+    process = subprocess.Popen(command, start_new_session=True, **options)
+    try:
+        # Wait without reaping: while the leader is a zombie its pid, the group's id, stays ours,
+        # so the killpg below can only reach processes we started.
+        os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
+    except BaseException:
+        _end_group(process, signal.SIGTERM)
+        raise
+    _end_group(process, signal.SIGKILL)  # what it left behind has no reason to stay
+    return process.wait()
+
+
+def _end_group(process: subprocess.Popen, first: int) -> None:
+    try:
+        os.killpg(process.pid, first)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if first != signal.SIGKILL:
+        deadline = time.monotonic() + _GRACE_S
+        while time.monotonic() < deadline:
+            if os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None:
+                break
+            time.sleep(0.02)
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        process.wait()
 
 
 def _run_all(binaries: list[Binary], args: argparse.Namespace, extra: list[str],
@@ -325,7 +378,7 @@ def _cross_check(out: Path, document: dict[str, Any], binaries: list[Binary], qu
     if found is not None:
         document["context"][perf_check.CONTEXT_KEY] = f"{found[0]:.1f}"
         document["context"][perf_check.FLYNN_CONTEXT_KEY] = f"{found[1]:.1f}"
-        results.write_atomic(out, document)
+        results.save(out, document)
 
 
 def _merge(loaded: list[results.Result], args: argparse.Namespace) -> dict[str, Any]:
@@ -345,7 +398,7 @@ def _write_check(path: Path, loaded: list[results.Result], args: argparse.Namesp
     not take it for a run of its own."""
     document = _merge(loaded, args)
     document["context"][CHECK_OF_KEY] = checks.name
-    results.write_atomic(path, document)
+    results.save(path, document)
     return results.from_document(path, document)
 
 
@@ -383,7 +436,7 @@ def _confirm(first: compare.Report, out: Path, args: argparse.Namespace, extra: 
         "repetitions": max(args.repetitions, BASELINE_REPETITIONS),
     })
     try:
-        binaries = _selected(pattern, args.quick)
+        binaries = _selected(pattern, args.quick, extra)
         if binaries and args.against_build is not None:
             binaries = _also_in(binaries, args.against_build, pattern, args.quick)
         loaded = _run_all(binaries, rerun, extra, args.against_build) if binaries else [[]]
@@ -403,7 +456,7 @@ def _confirm(first: compare.Report, out: Path, args: argparse.Namespace, extra: 
     # A benchmark the rerun could not measure again is not cleared.
     confirmed = [name for name in flagged if name not in cleared]
     print(f"slower in both runs (or not measured again): {len(confirmed)} of {len(flagged)} flagged"
-          + "".join(f"\n- {name}" for name in confirmed))
+          + "".join(f"\n- {textsafe.terminal(name)}" for name in confirmed))
     return EXIT_FINDING if confirmed else 0
 
 
@@ -426,15 +479,37 @@ def _also_in(binaries: list[Binary], other: Path, pattern: str | None, quick: bo
     return shared
 
 
+def outputs(out: Path, args: argparse.Namespace) -> list[Path]:
+    """Every file this run may write beside --out: its PNGs and the files of the checks."""
+    beside = [out.with_name(f"{plot.stem(out)}-{area}.png") for area in plot.PLOTTERS]
+    if args.against_baseline or args.against_build is not None:
+        beside += [out.with_name(f"{out.stem}-{suffix}.json") for suffix in ("base", "rerun", "rerun-base")]
+    return beside
+
+
+def check_out(out: Path, args: argparse.Namespace) -> None:
+    """Before building or running anything: --out can be written, and nothing there is replaced
+    unless --force says so. A symbolic link is refused even then: replacing the link with a file
+    or writing through it to somewhere else would both surprise someone."""
+    if out.is_symlink():
+        raise FlynnError(f"--out {out}: is a symbolic link (to {os.readlink(out)}); give the file itself")
+    results.check_writable(out, "--out")
+    if args.force:
+        return
+    existing = [path for path in [out, *outputs(out, args)] if path.exists() or path.is_symlink()]
+    if existing:
+        raise FlynnError(f"--out {out}: would replace {', '.join(str(path) for path in existing)}; "
+                         "pass --force to replace, or choose another --out")
+
+
 @entry_point
 def main(argv: list[str]) -> int:
     args, extra = parse_args(argv)
     out = args.out or default_out()
-    if out.is_dir():
-        raise FlynnError(f"--out {out}: is a directory")
+    check_out(out, args)
     build.build()
     try:
-        binaries = _selected(args.filter, args.quick)
+        binaries = _selected(args.filter, args.quick, extra)
         if not binaries:
             raise FlynnError(
                 "no benchmark matches" + (f" --filter {args.filter!r}" if args.filter else "")
@@ -451,13 +526,13 @@ def main(argv: list[str]) -> int:
     if args.vm is not None:
         vm.mark_emulated(document["context"], args.vm)
     # Written before the cross-check, so a hang or Ctrl-C there keeps the data.
-    results.write_atomic(out, document)
+    results.save(out, document)
     if args.vm is None:  # perf on this host says nothing about an emulated guest
         _cross_check(out, document, binaries, args.quick)
     baseline = None
     if args.baseline:
         baseline = machine.baseline_path(machine.identity(document["context"]))
-        results.write_atomic(baseline, document)
+        results.save(baseline, document)
     numa = [result for binary, result in zip(binaries, loaded) if binary.area == "numa"]
     if numa and numa[0].context.get("topology_numa_nodes") == "1":
         print("note: 1 NUMA node: remote-memory pairs are skipped", file=sys.stderr)

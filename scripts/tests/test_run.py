@@ -155,7 +155,8 @@ def test_failing_binary_is_a_finding_and_keeps_the_old_result(
     _install(bin_dir, "flynn_simd", fixtures / "simd_tiny.json", status=3)
     out = tmp_path / "r.json"
     out.write_text('{"old": true}')
-    assert run.main(["--out", str(out)]) == 1
+    # Even when told to replace it, a run that fails leaves the old result.
+    assert run.main(["--out", str(out), "--force"]) == 1
     assert "error: flynn_simd failed with exit status 3" in capfd.readouterr().err
     assert json.loads(out.read_text()) == {"old": True}
     assert [path.name for path in tmp_path.iterdir() if path.name != "bin"] == ["r.json"]
