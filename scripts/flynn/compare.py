@@ -474,4 +474,7 @@ def main(argv: list[str]) -> int:
     print(format_report(report, _colour(sys.stdout)), end="")
     if args.json is not None:
         results.write_atomic(args.json, to_document(report))
+    if not report.compared:
+        # Every figure skipped, failed or not a finite number: passing that gate would say nothing.
+        raise FlynnError(f"no benchmark could be compared ({len(report.not_compared)} listed under 'not compared')")
     return EXIT_FINDING if report.count(SLOWER) else 0

@@ -428,3 +428,93 @@ def test_runs_with_other_settings_are_warned_about(base: Path, tmp_path: Path, c
     )
     _, out, _ = _compare(capsys, quick, quick)
     assert "warning:" not in out
+
+
+@pytest.fixture
+def base_of_three_runs(tmp_path: Path) -> Path:
+    return synthetic.write(tmp_path, "base3.json", synthetic.document(runs=(-0.005, 0.0, 0.005)))
+
+
+def _strict(path: Path) -> object:
+    def refuse(token: str) -> None:
+        raise AssertionError(f"{token} in {path} is not standard JSON")
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "1e400"])
+def test_figures_that_are_not_finite_are_never_graded(
+    token: str, base_of_three_runs: Path, fixtures: Path, tmp_path: Path, capsys
+) -> None:
+    new = tmp_path / "new.json"
+    new.write_text((fixtures / "nan_figures.json").read_text().replace("NaN", token))
+    status, out, err = _compare(capsys, base_of_three_runs, new, "--json", tmp_path / "c.json")
+    # Not "3 faster" (NaN) nor "3 slower" (inf): nothing could be compared, which is no pass.
+    assert status == 2
+    assert "0 slower, 0 faster, 0 unchanged, 0 too noisy" in out
+    assert f"- {TRIAD}: error in NEW: not a finite number: real_time is {token}, cpu_time is {token}, " \
+           f"bytes_per_second is {token}" in out
+    assert err.splitlines()[-1] == "error: no benchmark could be compared (4 listed under 'not compared')"
+    assert f"note: {new}: {TRIAD}: real_time is {token}" in err
+    assert _strict(tmp_path / "c.json")["counts"]["faster"] == 0
+
+
+def test_one_bad_repetition_leaves_its_benchmark_out_and_the_rest_compared(
+    base: Path, tmp_path: Path, capsys
+) -> None:
+    document = synthetic.document()
+    next(row for row in document["benchmarks"] if row["name"] == SWITCH)["ns_per_switch"] = math.nan
+    new = synthetic.write(tmp_path, "switch_nan.json", document)
+    status, out, err = _compare(capsys, base, new, "--json", tmp_path / "c.json")
+    assert status == 0
+    assert _verdicts(tmp_path / "c.json") == {TRIAD: "unchanged", SCHEDULE: "unchanged"}
+    assert f"- {SWITCH}: error in NEW: not a finite number: ns_per_switch is NaN" in out
+    assert err == f"note: {new}: {SWITCH}: ns_per_switch is NaN, not a finite number; left out\n"
+
+
+def test_a_nan_that_reaches_the_verdict_is_not_a_verdict() -> None:
+    base = results.Run(SWITCH, [{"name": SWITCH, "ns_per_switch": 100.0 + i} for i in range(5)])
+    new = results.Run(SWITCH, [{"name": SWITCH, "ns_per_switch": math.nan} for _ in range(5)])
+    assert compare.compare_runs(base, new, compare.Settings(), compare.load_gbench()) == (
+        "NEW has a ns_per_switch that is not a finite number"
+    )
+    verdict, _ = compare._verdict(-0.5, math.nan, [0.01, 0.01], (9, 9), None, False, compare.Settings())
+    assert verdict == compare.NOISY
+
+
+def test_json_is_standard_json(tmp_path: Path) -> None:
+    report = compare.Report("a", "b", compare.Settings())
+    report.warnings.append("w")
+    path = tmp_path / "c.json"
+    document = compare.to_document(report)
+    document["counts"]["odd"] = math.inf
+    results.write_atomic(path, compare._finite(document))
+    assert _strict(path)["counts"]["odd"] is None
+
+
+def test_deep_file_unwritable_json_and_invalid_filter_are_bad_input(
+    base: Path, fixtures: Path, tmp_path: Path, capsys
+) -> None:
+    status, out, err = _compare(capsys, base, fixtures / "too_deep.json")
+    assert (status, out) == (2, "")
+    assert err == f"error: {fixtures / 'too_deep.json'}: nested more than 64 deep: not a Google Benchmark result\n"
+    status, _, err = _compare(capsys, base, base, "--json", "/proc/flynn-nowhere/c.json")
+    assert status == 2 and err.startswith("error: --json /proc/flynn-nowhere/c.json: cannot write in /proc/")
+    status, _, err = _compare(capsys, base, base, "--filter", "(")
+    assert status == 2 and err.startswith("error: --filter '(': not a valid regular expression")
+
+
+def test_names_are_escaped_in_the_table(tmp_path: Path, capsys) -> None:
+    name = "mimd/triad/x|y\x1b[31m\nz"
+    documents = []
+    for which in ("a", "b"):
+        document = synthetic.document()
+        for row in document["benchmarks"]:
+            if row["name"] == TRIAD or row.get("run_name") == TRIAD:
+                row["name"] = row["run_name"] = name
+        documents.append(synthetic.write(tmp_path, f"{which}.json", document))
+    status, out, _ = _compare(capsys, *documents)
+    assert status == 0
+    assert "\x1b" not in out
+    (row,) = [line for line in out.splitlines() if "mimd/triad/" in line]
+    assert "| mimd/triad/x\\|y\\x1b[31m\\nz |" in row
+    assert row.replace("\\|", "").count("|") == 12

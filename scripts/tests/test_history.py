@@ -197,3 +197,39 @@ def test_the_curated_baseline_is_found_under_its_machine_id() -> None:
         assert measured and min(len(r.repetitions) for r in measured) >= compare.min_repetitions(compare.DEFAULT_ALPHA)
         # Several invocations, so that compare knows how far runs drift apart.
         assert min(len(r.by_invocation()) for r in measured) >= 2
+
+
+def test_a_run_with_figures_that_are_not_finite_is_left_out_not_flagged(
+    stores: Path, fixtures: Path, capsys
+) -> None:
+    bad = stores / "run-05.json"
+    bad.write_text((fixtures / "nan_figures.json").read_text()
+                   .replace("2026-01-05T10:00:00+00:00", "2026-03-05T12:00:00+00:00"))
+    status, out, err = _history(capsys, "--no-plots")
+    assert status == 0
+    assert " faster " not in out and "nan" not in out.lower()
+    assert f"note: {bad}: {SWITCH}: real_time is NaN, cpu_time is NaN, ns_per_switch is NaN" in err
+    row = next(line for line in out.splitlines() if line.startswith(f"| {SWITCH} |"))
+    assert "| 4 | 2,000 | 2,400 |" in row
+
+
+def test_a_deeply_nested_file_is_skipped_with_a_note(stores: Path, fixtures: Path, capsys) -> None:
+    shutil.copy(fixtures / "too_deep.json", stores / "deep.json")
+    status, out, err = _history(capsys, "--no-plots")
+    assert status == 0
+    assert f"note: skipped {stores / 'deep.json'}: nested more than 64 deep" in err
+    assert "4 runs from" in out
+
+
+def test_unwritable_out_is_refused_before_the_table(stores: Path, capsys) -> None:
+    status, out, err = _history(capsys, "--out", "/proc/flynn-nowhere")
+    assert (status, out) == (2, "")
+    assert err.startswith("error: --out /proc/flynn-nowhere: cannot write in /proc/flynn-nowhere:")
+
+
+def test_names_and_revisions_are_escaped(stores: Path, capsys) -> None:
+    for path in stores.glob("*.json"):
+        path.write_text(path.read_text().replace(SWITCH, "ctxsw/pipe/a|b\\u001b[2J"))
+    status, out, _ = _history(capsys, "--no-plots", "--filter", "^ctxsw/")
+    assert "\x1b" not in out
+    assert "| ctxsw/pipe/a\\|b\\x1b[2J |" in out

@@ -105,3 +105,23 @@ def test_simd_fixture_from_the_real_binary_gives_one_png(fixtures: Path, tmp_pat
     data = (tmp_path / "simd_real-simd.png").read_bytes()
     assert data.startswith(PNG_MAGIC)
     assert len(data) > 50_000
+
+
+def test_one_value_that_is_not_finite_does_not_stop_the_plot(fixtures: Path, tmp_path: Path, capsys) -> None:
+    document = json.loads((fixtures / "simd_real.json").read_text())
+    row = next(row for row in document["benchmarks"] if row.get("run_type") == "iteration")
+    key = next(key for key in row if key.endswith("_per_second"))
+    row[key] = float("nan")
+    result = tmp_path / "nan.json"
+    result.write_text(json.dumps(document))
+    assert plot.main([str(result), "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert f"note: {result}: {row['name']}: {key} is NaN, not a finite number; left out" in captured.err
+    assert (tmp_path / "nan-simd.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_deep_file_and_unwritable_out_are_one_error_line(fixtures: Path, capsys) -> None:
+    assert plot.main([str(fixtures / "too_deep.json"), "--out", "/tmp"]) == 2
+    assert capsys.readouterr().err.endswith("nested more than 64 deep: not a Google Benchmark result\n")
+    assert plot.main([str(fixtures / "simd_tiny.json"), "--out", "/proc/flynn-nowhere"]) == 2
+    assert capsys.readouterr().err.startswith("error: --out /proc/flynn-nowhere: cannot write in /proc/flynn-nowhere")

@@ -1,10 +1,21 @@
+import errno
 import json
+import math
 from pathlib import Path
 
 import pytest
 
 from flynn import results
 from flynn.errors import FlynnError
+
+def _refuse(token: str) -> None:
+    raise AssertionError(f"{token} is not standard JSON")
+
+
+def _finite_float(token: str) -> float:
+    assert math.isfinite(float(token)), token
+    return float(token)
+
 
 REFERENCE = "ctxsw/pipe/processes/placement:same_cpu/bytes:0/real_time"
 
@@ -92,3 +103,90 @@ def test_time_unit_conversion() -> None:
     assert results.time_ns({"name": "a/b/c", "real_time": 2.5, "time_unit": "us"}) == 2500.0
     with pytest.raises(FlynnError, match="time_unit"):
         results.time_ns({"name": "a/b/c", "real_time": 1, "time_unit": "fortnight"})
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "9" * 400])
+def test_a_figure_that_is_not_finite_makes_its_row_an_error_with_a_note(token: str, tmp_path: Path, capsys) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(
+        '{"context": {}, "benchmarks": ['
+        '{"name": "a/b/c", "run_type": "iteration", "real_time": 5, "time_unit": "ns", "ns_per_op": 5},'
+        f'{{"name": "a/b/c", "run_type": "iteration", "real_time": 5, "time_unit": "ns", "ns_per_op": {token}}},'
+        '{"name": "a/b/d", "run_type": "iteration", "real_time": 5, "time_unit": "ns", "ns_per_op": 7}]}'
+    )
+    result = results.load(path)
+    bad, good = results.runs(result)
+    assert bad.failed and bad.error == f"not a finite number: ns_per_op is {token}"
+    assert [row["ns_per_op"] for row in bad.repetitions] == [5]
+    assert (good.name, good.values("ns_per_op"), good.failed) == ("a/b/d", [7.0], False)
+    assert capsys.readouterr().err == f"note: {path}: a/b/c: ns_per_op is {token}, not a finite number; left out\n"
+    # The file scripts/run writes from it is standard JSON, and reads back the same.
+    text = results.to_json(results.merge([result]))
+    strict = json.loads(text, parse_constant=_refuse, parse_float=_finite_float)
+    assert [run.error for run in results.runs(results.from_document(path, strict))] == [bad.error, None]
+
+
+def test_google_benchmarks_nan_in_aggregates_is_dropped_silently(fixtures: Path, capsys) -> None:
+    # A real binary writes NaN for the CV of a counter that is always 0.
+    assert "NaN" in (fixtures / "ctxsw_real.json").read_text()
+    result = results.load(fixtures / "ctxsw_real.json")
+    assert capsys.readouterr().err == ""
+    assert not any(run.failed for run in results.runs(result))
+    json.loads(results.to_json(results.merge([result])), parse_constant=_refuse)
+
+
+def test_a_context_that_is_not_finite_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text('{"context": {"load_avg": [1.0, NaN]}, "benchmarks": []}')
+    with pytest.raises(FlynnError, match=r"context 'load_avg' holds NaN, not a finite number"):
+        results.load(path)
+
+
+def test_nesting_is_bounded(fixtures: Path, tmp_path: Path) -> None:
+    with pytest.raises(FlynnError, match="nested more than 64 deep"):
+        results.load(fixtures / "too_deep.json")
+    # A bracket inside a string is not nesting.
+    path = tmp_path / "brackets.json"
+    path.write_text(json.dumps({"context": {"note": "[" * 1000}, "benchmarks": []}))
+    assert results.load(path).context["note"] == "[" * 1000
+    # Past Python's 4300-digit limit int() raises ValueError; past a double's range it is no figure.
+    assert isinstance(results.parse("1" * 5000, "x.json"), results.NotFinite)
+
+
+def test_writing_standard_json_only(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        results.write_atomic(tmp_path / "x.json", {"value": math.nan})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_place_is_one_flynn_error(tmp_path: Path) -> None:
+    with pytest.raises(FlynnError, match=r"--out /proc/flynn-nowhere/r.json: cannot write in /proc/flynn-nowhere"):
+        results.check_writable(Path("/proc/flynn-nowhere/r.json"), "--out")
+    with pytest.raises(FlynnError, match="cannot write /proc/flynn-nowhere/r.json"):
+        results.write_atomic(Path("/proc/flynn-nowhere/r.json"), {})
+    (tmp_path / "file").write_text("")
+    with pytest.raises(FlynnError, match="is not a directory"):
+        results.check_writable(tmp_path / "file" / "r.json", "--out")
+
+
+def test_a_failed_write_keeps_the_measurements_and_says_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(results.tempfile, "tempdir", str(tmp_path / "kept"))
+    (tmp_path / "kept").mkdir()
+    real_replace = results.os.replace
+
+    def full_disk(source: str, target: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(results.os, "replace", full_disk)
+    document = {"context": {}, "benchmarks": [{"name": "a/b/c"}]}
+    with pytest.raises(FlynnError) as raised:
+        results.save(tmp_path / "r.json", document)
+    monkeypatch.setattr(results.os, "replace", real_replace)
+    (kept,) = (tmp_path / "kept").iterdir()
+    assert str(raised.value) == (
+        f"cannot write {tmp_path / 'r.json'}: No space left on device; the measurements are kept in {kept}"
+    )
+    assert json.loads(kept.read_text()) == document
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["kept"]

@@ -63,3 +63,22 @@ def test_perf_cross_check_is_reported(fixtures: Path) -> None:
     text = summary.format_summary(result)
     assert "perf bench sched pipe: 2300 ns/switch" in text
     assert "ratio flynn/perf 1.08: agree within 15%" in text
+
+
+def test_text_from_the_file_is_escaped_for_the_terminal_and_markdown(tmp_path: Path) -> None:
+    from flynn import textsafe
+
+    assert textsafe.terminal("a\x1b[2Jb\r\n\u202e\x9b") == "a\\x1b[2Jb\\r\\n\\u202e\\x9b"
+    assert textsafe.cell("a|b\n") == "a\\|b\\n"
+    document = {
+        "context": {"host_name": "evil\x1b]0;pwned\x07", "cpu_model": "cpu\nline"},
+        "benchmarks": [
+            {"name": "a/b/c", "run_type": "iteration", "real_time": 5.0, "time_unit": "ns", "ns_per_op": 5.0},
+            {"name": "a/x/y", "run_type": "iteration", "error_occurred": True, "error_message": "bad\n| injected"},
+        ],
+    }
+    text = summary.format_summary(results.from_document(tmp_path / "x.json", document))
+    assert "\x1b" not in text and "\x07" not in text
+    assert text.splitlines()[0] == "# flynn results: evil\\x1b]0;pwned\\x07, cpu\\nline"
+    assert "| a/b/c | 1 | 5 | - |" in text.splitlines()
+    assert "- a/x/y: bad\\n| injected" in text.splitlines()
