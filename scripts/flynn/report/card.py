@@ -1,0 +1,97 @@
+"""The headline card for the terminal: the machine, each headline finding with its value, its share
+of the limit and whether to trust it, what is missing, and where the full report is. About 40
+lines at most: the tables go to the report's files, never to the terminal."""
+
+from pathlib import Path
+
+from flynn.report import text
+from flynn.report.model import Report, Row
+from flynn.report.sections import section
+
+MAX_LINES = 40
+_LABEL = 38
+_VALUE = 15
+
+
+def _cell(row: Row, index: int) -> str:
+    finding = row.findings[index]
+    if finding is None:
+        return "-"
+    shown = text.quantity(finding.value, finding.unit)
+    if index > 0:
+        first = row.findings[0]
+        moved = text.relative(finding.value, first.value if first else None)
+        if moved is not None:
+            shown += f" {text.times(moved)}"
+    return shown
+
+
+def _line(row: Row, columns: int) -> str:
+    first = row.first
+    label = text.printable(first.label)
+    if len(label) > _LABEL:
+        label = label[: _LABEL - 1] + "…"
+    values = "".join(f"{_cell(row, index):<{_VALUE + (6 if index else 0)}} " for index in range(columns))
+    # The share of the limit and the trust are the first result's: the one the card is about.
+    return f"  {label:<{_LABEL}} {values}{text.percent(first.ratio):>7}  {text.printable(text.status(first.trust))}"
+
+
+def render(report: Report, paths: list[Path] | None = None) -> str:
+    """`paths`: the report files written, named last."""
+    columns = report.columns
+    first = report.first
+    head = [f"flynn card · {text.printable(text.machine_line(first.context))}" if first.result is not None
+            else f"flynn card · {text.printable(first.path)}"]
+    for index, column in enumerate(columns):
+        tag = f"[{index + 1}] " if len(columns) > 1 else ""
+        machine = ""
+        if len(report.machines) > 1 and column.machine_id:
+            machine = f" · machine {column.machine_id}"
+        run = text.run_line(column.context) if column.result is not None else "not read"
+        head.append(text.printable(f"{tag}{column.path} ({run}){machine}"))
+    if len(report.machines) > 1:
+        head.append(f"warning: these results come from {len(report.machines)} different machines; "
+                    "each column is its own machine")
+    head += [text.printable(line) for line in report.warnings[:2]]
+    for column in columns:
+        head += [f"error: {text.printable(problem)}" for problem in column.problems[:3]]
+    tail: list[str] = []
+    missing = first.missing
+    if missing:
+        tail.append("missing: " + "; ".join(text.printable(why) for why in list(missing.values())[:2])
+                    + (f"; and {len(missing) - 2} more areas" if len(missing) > 2 else ""))
+    history = report.history
+    if history is not None:
+        if history.counts:
+            counts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(history.counts.items()))
+            tail.append(f"history: latest of {len(history.runs)} runs ({history.latest}): {counts}")
+            if history.slower:
+                tail.append("  slower: " + text.printable(", ".join(history.slower[:3]))
+                            + (f" and {len(history.slower) - 3} more" if len(history.slower) > 3 else ""))
+        else:
+            tail.append(f"history: {history.note or 'none'}")
+    if paths:
+        tail.append("report: " + "  ".join(str(path) for path in paths))
+
+    rows = report.headline_rows()
+    header = f"  {'':<{_LABEL}} " + "".join(
+        f"{('value' if len(columns) == 1 else f'[{index + 1}]'):<{_VALUE + (6 if index else 0)}} "
+        for index in range(len(columns))) + f"{'of limit':>7}  status"
+    body: list[str] = []
+    room = MAX_LINES - len(head) - len(tail) - 2
+    area = None
+    shown = 0
+    for row in rows:
+        needed = 2 if row.area != area else 1
+        if len(body) + needed > room - 1:
+            break
+        if row.area != area:
+            area = row.area
+            body.append(section(area).title)
+        body.append(_line(row, len(columns)))
+        shown += 1
+    if shown < len(rows):
+        body.append(f"  ... and {len(rows) - shown} more headline findings in the report")
+    if not rows:
+        body.append("no headline findings: nothing in these files could be read against a limit")
+    return "\n".join([*head, "", header, *body, "", *tail]) + "\n"
