@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "harness/area.h"
+#include "harness/console_reporter.h"
 #include "harness/context.h"
 #include "harness/environment.h"
 #include "harness/topology.h"
@@ -25,7 +26,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: error: %s\n", argv[0], error.what());
     return 2;
   }
-  benchmark::RunSpecifiedBenchmarks();
+  // Counters in their own units on the console (ns_per_load=204.5 ns); the JSON is unchanged.
+  benchmark::RunSpecifiedBenchmarks(flynn::display_reporter());
   benchmark::Shutdown();
   return 0;
 }

@@ -1,6 +1,7 @@
 """Runs flynn_numa briefly and checks that every figure carries its counters or a skip reason,
 that local memory was verified on its node, and that bad flags stop the run before it starts."""
 
+import re
 import subprocess
 import sys
 
@@ -21,6 +22,21 @@ COUNTERS = {
 NORMAL_PAGE_VARIANTS = ("normal_pages", "within_pages", "page_groups")
 CHASE_VARIANTS = {"thp", "hugetlb", *NORMAL_PAGE_VARIANTS}
 BAD_FLAGS = ("--flynn_nodes=7", "--flynn_max_bytes=0", "--flynn_max_bytes=12Q", "--flynn_max_bytes=999999G")
+
+
+def check_console_units(binary: str, failures: Failures) -> None:
+    """The console (the default --benchmark_format) prints each counter in its unit: ns_per_load
+    in ns, never with Google Benchmark's seconds suffix glued to an inverted rate's number."""
+    one = "--benchmark_filter=^numa/chase/(page_groups|normal_pages)/bytes:4096$"
+    out = subprocess.run([binary, f"--flynn_max_bytes={MAX_BYTES}", one, "--benchmark_min_time=0.01"],
+                         check=True, capture_output=True, text=True).stdout
+    rows = [line for line in out.splitlines() if line.startswith("numa/chase/")]
+    failures.check(len(rows) == 2, f"console: {len(rows)} rows for {one}, expected 2:\n{out}")
+    for row in rows:
+        failures.check(re.search(r" ns_per_load=[0-9.]+ ns( |$)", row) is not None, f"console: no ns_per_load in ns: {row!r}")
+        failures.check(re.search(r" bytes=4 KiB( |$)", row) is not None, f"console: bytes not in KiB: {row!r}")
+        glued = re.findall(r"\w+=[-+0-9.e]+[kMGTPE]?s\b", row)
+        failures.check(not glued, f"console: a unit glued to the number, as Google Benchmark's default prints: {glued}")
 
 
 def main(binary: str) -> int:
@@ -54,6 +70,7 @@ def main(binary: str) -> int:
     chased = {parse(name).variant for name in runs if parse(name).kernel == "chase"}
     failures.check(chased == CHASE_VARIANTS, f"chase variants {sorted(chased)}, expected {sorted(CHASE_VARIANTS)}")
     failures.check(sweep_max == MAX_BYTES, f"the sweep ends at {sweep_max} bytes, not --flynn_max_bytes={MAX_BYTES}")
+    check_console_units(binary, failures)
     for flag in BAD_FLAGS:
         bad = subprocess.run([binary, flag, "--benchmark_list_tests"], capture_output=True, text=True)
         failures.check(bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and not bad.stdout,
