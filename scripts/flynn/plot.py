@@ -12,20 +12,21 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402  (the backend must be chosen first)
 
-from flynn import ctxsw_plot, mimd_plot, numa_plot, results, simd_plot, sync_plot, textsafe  # noqa: E402
+from flynn import results, textsafe  # noqa: E402
+from flynn.areas import ctxsw, mimd, numa, simd, sync  # noqa: E402
 from flynn.errors import ArgumentParser, FlynnError, entry_point  # noqa: E402
 from flynn.results import Result, Run  # noqa: E402
 
 Plotter = Callable[[Result, list[Run]], Figure]
 
 PLOTTERS: dict[str, Plotter] = {
-    "ctxsw": ctxsw_plot.figure,
-    "mimd": mimd_plot.figure,
-    "simd": simd_plot.figure,
-    "numa": numa_plot.figure,
+    "ctxsw": ctxsw.figure,
+    "mimd": mimd.figure,
+    "simd": simd.figure,
+    "numa": numa.figure,
     # flynn_sync writes two areas: shared state (sync/) and I/O- vs CPU-bound work (io/).
-    "sync": sync_plot.figure,
-    "io": sync_plot.io_figure,
+    "sync": sync.figure,
+    "io": sync.io_figure,
 }
 
 _DPI = 110

@@ -1,7 +1,8 @@
 import json
 from pathlib import Path
 
-from flynn import plot, results, sync_plot
+from flynn import plot, results
+from flynn.areas import sync as sync_plot
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -76,7 +76,7 @@ def steps(sweep: list[tuple[int, float]]) -> list[int]:
 
 def levels(sweep: list[tuple[int, float]], hwloc_caches: int = 3) -> list[Level]:
     """The plateaus between the steps, named L1, L2, ... in order; those above DRAM_MIN_NS are one
-    DRAM level, and so is the last plateau when the curve has one more than hwloc has caches."""
+    DRAM level. hwloc's count of caches is not used: under a hypervisor it may be invented."""
     if len(sweep) < 2:
         return []
     cuts = steps(sweep)
@@ -84,8 +84,6 @@ def levels(sweep: list[tuple[int, float]], hwloc_caches: int = 3) -> list[Level]
     plateaus = [sweep[a:b] for a, b in zip(bounds, bounds[1:])]
     dram_from = next((k for k, plateau in enumerate(plateaus)
                       if float(np.median([ns for _, ns in plateau])) >= DRAM_MIN_NS), None)
-    if dram_from is None and len(plateaus) > max(hwloc_caches, 1):
-        dram_from = len(plateaus) - 1
     if dram_from is not None:
         plateaus = plateaus[:dram_from] + [[p for plateau in plateaus[dram_from:] for p in plateau]]
     found = []
@@ -290,7 +288,7 @@ def _tlb_and_huge_pages(pts: list[Point], options: ReadingOptions) -> list[Findi
             found.append(finding(
                 AREA, f"huge_pages/{variant}", f"{variant} vs normal pages", None, "x",
                 meaning=f"{variant} not measured here", trust=trust([huge.run], None, options),
-                headline=variant == "hugetlb",
+                headline=False,
             ))
             continue
         base = _run_at(pts, "chase", "normal_pages", huge.param("bytes") or 0)
