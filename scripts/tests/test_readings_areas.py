@@ -1,0 +1,65 @@
+"""read_all over whole results: every area read or said missing, the trust section, speed."""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from flynn import results
+from flynn.areas import READINGS, read_all
+
+REFERENCE = Path(__file__).resolve().parents[2] / "results" / "reference-vm-20261125.json"
+
+
+def by_figure(found, area):
+    return {f.figure: f for f in found if f.area == area}
+
+
+def test_a_result_without_an_area_says_what_is_missing(fixtures: Path) -> None:
+    found = read_all(results.load(fixtures / "sync_real.json"))
+    simd = [f for f in found if f.area == "simd"]
+    assert len(simd) == 1 and simd[0].trust.status == "skipped" and simd[0].value is None
+    assert simd[0].trust.note == "no simd benchmarks in this result: built without flynn_simd or filtered out"
+    assert {f.area for f in found} == set(READINGS)
+
+
+def test_an_empty_result_still_reads(fixtures: Path) -> None:
+    found = read_all(results.load(fixtures / "no_benchmarks.json"))
+    assert all(f.trust.status == "skipped" for f in found if f.area != "trust")
+
+
+def test_every_real_fixture_reads(fixtures: Path) -> None:
+    for path in sorted(fixtures.glob("*_real.json")) + [fixtures / "numa_2node_emulated.json"]:
+        found = read_all(results.load(path))
+        assert not [f for f in found if f.figure == "unreadable"], path
+        assert all(f.ratio is None or f.ratio == pytest.approx(f.value / f.limit) for f in found)
+
+
+def test_reference_headlines_fit_the_card_and_it_is_fast() -> None:
+    start = time.perf_counter()
+    found = read_all(results.load(REFERENCE))
+    assert time.perf_counter() - start < 5
+    headlines = [f for f in found if f.headline]
+    assert 30 <= len(headlines) <= 40
+    assert {f.area for f in headlines} == set(READINGS)
+    assert all(json.dumps(f.as_dict()) for f in found)
+
+
+def test_trust_counts_skips_and_cross_checks() -> None:
+    trust = by_figure(read_all(results.load(REFERENCE)), "trust")
+    assert trust["skipped_rows"].value == 40
+    assert "19 x MAP_HUGETLB failed" in trust["skipped_rows"].trust.note
+    assert trust["failed_rows"].value == 0
+    cross = trust["perf_crosscheck"]
+    assert cross.value == 8504.9 and cross.limit == 8686.3 and cross.trust.status == "ok"
+    assert trust["unstable_rows"].value > 0 and trust["unstable_rows"].trust.status == "unstable"
+
+
+def test_a_failed_row_is_counted(fixtures: Path, tmp_path: Path) -> None:
+    document = json.loads((fixtures / "sync_real.json").read_text())
+    document["benchmarks"][0].update(error_occurred=True, error_message="pages_on_node_pct 40 < 99")
+    path = tmp_path / "failed.json"
+    path.write_text(json.dumps(document))
+    trust = by_figure(read_all(results.load(path)), "trust")
+    assert trust["failed_rows"].value == 1 and trust["failed_rows"].trust.status == "unproven"

@@ -1,0 +1,50 @@
+from pathlib import Path
+
+import pytest
+
+from flynn import results
+from flynn.areas import read_all
+
+REFERENCE = Path(__file__).resolve().parents[2] / "results" / "reference-vm-20261125.json"
+
+
+def by_figure(found, area):
+    return {f.figure: f for f in found if f.area == area}
+
+
+def test_ctxsw_switches_against_the_call_alone() -> None:
+    found = by_figure(read_all(results.load(REFERENCE)), "ctxsw")
+    thread = found["futex/threads/same_cpu"]
+    assert thread.value == pytest.approx(3276, rel=0.01) and thread.limit == pytest.approx(1282, rel=0.01)
+    process = found["futex/processes/same_cpu"]
+    assert process.limit == thread.value and process.ratio > 1.5
+    assert found["futex/threads/cross_core"].value == pytest.approx(12240, rel=0.01)
+    refill = found["futex/refill_per_mib"]
+    assert refill.value == pytest.approx(16150 - 3276, rel=0.01)
+    slice_ = found["timeslice"]
+    assert slice_.value == pytest.approx(4.5, rel=0.02) and slice_.limit == 3.0
+
+
+def test_ctxsw_real_fixture(fixtures: Path) -> None:
+    found = by_figure(read_all(results.load(fixtures / "ctxsw_real.json")), "ctxsw")
+    assert found["futex/threads/same_cpu"].value > 0
+    assert found["futex/alone"].value < found["futex/threads/same_cpu"].value
+
+
+def test_sync_and_io_readings() -> None:
+    found = read_all(results.load(REFERENCE))
+    sync, io = by_figure(found, "sync"), by_figure(found, "io")
+    atomic = sync["counter/fetch_add_relaxed/contended"]
+    assert atomic.value == pytest.approx(12.03, rel=0.01) and atomic.limit == pytest.approx(5.856, rel=0.01)
+    assert sync["false_sharing"].ratio == pytest.approx(0.9715 / 0.2375, rel=0.01)
+    assert sync["race/lost_updates"].value == pytest.approx(45.2, rel=0.01)
+    assert sync["line_handoff/min"].value == pytest.approx(291.7, rel=0.01)
+    fetch, tasks = io["fetch/speedup"], io["tasks/speedup"]
+    assert fetch.limit == 64 and fetch.value == pytest.approx(13410 / 449.8, rel=0.01)
+    assert tasks.limit == 2 and tasks.ratio == pytest.approx(3975 / 2045 / 2, rel=0.01)
+
+
+def test_sync_real_fixture(fixtures: Path) -> None:
+    found = by_figure(read_all(results.load(fixtures / "sync_real.json")), "sync")
+    assert found["false_sharing"].ratio > 1
+    assert all(f.trust.status != "unproven" for f in found.values())
