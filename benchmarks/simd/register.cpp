@@ -13,6 +13,7 @@
 
 #include "harness/area.h"
 #include "harness/counters.h"
+#include "harness/free_memory.h"
 #include "harness/names.h"
 #include "simd/kernels.h"
 #include "simd/variants.h"
@@ -145,6 +146,8 @@ void register_dtype(std::uint64_t max_bytes, std::uint64_t poly_max_bytes) {
 
 void flynn::register_area_benchmarks(const Topology& topology, Options& options) {
   const std::uint64_t max_bytes = options.take_bytes("max_bytes", simd::default_max_bytes(topology));
+  // One working set is held at a time (working_set frees the last before allocating).
+  require_free_memory("--flynn_max_bytes", max_bytes, (max_bytes + 63) / 64 * 64, "one working set of that size");
   // poly is compute-bound: beyond L2 it measures the same flops again at more cost.
   const std::uint64_t l2 = topology.cache_bytes(2);
   const std::uint64_t poly_max_bytes = std::min(max_bytes, l2 > 0 ? l2 : simd::kFallbackL2Bytes);

@@ -1,6 +1,8 @@
 """Runs flynn_mimd briefly and checks its figures and their proof: the thread count asked for,
 every thread inside its OpenMP place, rates and overheads present; bad thread counts refused."""
 
+import os
+import subprocess
 import sys
 
 from smoke_run import Failures, refusal, run_listed
@@ -35,6 +37,16 @@ def main(binary: str) -> int:
     for bad in ("0", "-4", "many"):
         # libgomp itself warns about a bad OMP_NUM_THREADS before main; our line comes last.
         failures.refused(refusal(binary, env={"OMP_NUM_THREADS": bad}), f"OMP_NUM_THREADS={bad}")
+    # More memory than the machine has: refused before registering, naming the flag to lower.
+    failures.refused_naming(refusal(binary, "--flynn_stream_bytes=999G"), "--flynn_stream_bytes=999G",
+                            "--flynn_stream_bytes", "free memory")
+    for flag in ("--flynn_threads=1000000", "--flynn_threads=1,1"):
+        failures.refused_naming(refusal(binary, flag), flag, "--flynn_threads")
+    # libgomp only warns about a bad OMP_PLACES and runs without places; the binary refuses it.
+    env = {k: v for k, v in os.environ.items() if k != "OMP_PROC_BIND"}
+    places = subprocess.run([binary, "--benchmark_list_tests"], capture_output=True, text=True,
+                            env={**env, "OMP_PLACES": "garbage"})
+    failures.refused_naming(places, "OMP_PLACES=garbage", "OMP_PLACES")
     print(f"{binary}: {len(runs)} benchmarks checked")
     return failures.exit_code()
 

@@ -37,6 +37,12 @@ def main(binary: str) -> int:
     failures.refused(bad, "--flynn_max_bytes=-3")
     failures.check(len(bad.stderr.strip().splitlines()) == 1 and "max_bytes" in bad.stderr,
                    f"--flynn_max_bytes=-3 does not give one line naming the flag: {bad.stderr!r}")
+    # More memory than the machine has: refused before registering, naming the flag to lower.
+    failures.refused_naming(refusal(binary, "--flynn_max_bytes=999G"), "--flynn_max_bytes=999G",
+                            "--flynn_max_bytes", "free memory")
+    # Overflowing sizes are refused as too large, not wrapped (17179869185G was 1 GiB).
+    for flag in ("--flynn_max_bytes=17179869185G", "--flynn_max_bytes=16777217M"):
+        failures.refused_naming(refusal(binary, flag), flag, "--flynn_max_bytes", "too large")
     print(f"{binary}: {len(runs)} benchmarks checked, {measured} measured")
     return failures.exit_code()
 

@@ -10,7 +10,10 @@ from flynn.names import parse
 EXACT = {"fetch_add_relaxed", "fetch_add_seq_cst", "cas_loop", "mutex", "ttas_spinlock",
          "local_sum", "packed_slots", "padded_slots"}
 BAD_VALUES = ("--flynn_io_delay_us=abc", "--flynn_io_delay_us=5000000", "--flynn_sync_increments=0",
-              "--flynn_io_pages=1,2", "--flynn_handoff_cpus=99999")
+              "--flynn_io_pages=1,2", "--flynn_handoff_cpus=99999",
+              # A repeated CPU, and one CPU alone, which would leave the hand-off family empty.
+              "--flynn_handoff_cpus=0,0", "--flynn_handoff_cpus=0",
+              "--flynn_sync_increments=99999999999")
 
 
 def main(binary: str) -> int:

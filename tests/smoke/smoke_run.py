@@ -64,6 +64,13 @@ class Failures:
         self.check(done.returncode == 2 and bool(lines) and "error" in lines[-1] and not done.stdout,
                    f"{what}: exit {done.returncode}, stderr {done.stderr!r}")
 
+    def refused_naming(self, done: subprocess.CompletedProcess, what: str, *words: str) -> None:
+        """refused(), with every word (the flag to change, the reason) in the last line."""
+        self.refused(done, what)
+        last = (done.stderr.strip().splitlines() or [""])[-1]
+        missing = [word for word in words if word not in last]
+        self.check(not missing, f"{what}: the error line lacks {missing}: {last!r}")
+
     def exit_code(self) -> int:
         for message in self.messages:
             print(f"FAIL: {message}", file=sys.stderr)
