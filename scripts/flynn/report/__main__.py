@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
     formats = (args.format,) if args.format else output.DEFAULT_FORMATS
     written = output.write(report, out_dir, formats)
     print(card.render(report, written), end="")
-    unread = [column for column in report.columns if column.result is None]
+    unread = [column for column in report.columns if column.unusable]
     for column in unread:
         print(f"error: {printable(column.problems[0])} (the report says so: {written[0]})", file=sys.stderr)
     return EXIT_BAD_INPUT if unread else 0

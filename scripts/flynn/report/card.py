@@ -78,7 +78,7 @@ def render(report: Report, paths: list[Path] | None = None) -> str:
         f"{('value' if len(columns) == 1 else f'[{index + 1}]'):<{_VALUE + (6 if index else 0)}} "
         for index in range(len(columns))) + f"{'of limit':>7}  status"
     body: list[str] = []
-    room = MAX_LINES - len(head) - len(tail) - 2
+    room = MAX_LINES - len(head) - len(tail) - 3  # the blank lines and the column header
     area = None
     shown = 0
     for row in rows:

@@ -71,6 +71,11 @@ class Column:
     def context(self) -> dict[str, Any]:
         return self.result.context if self.result is not None else {}
 
+    @property
+    def unusable(self) -> bool:
+        """Nothing in it can be reported: not a result, or a result without a benchmark."""
+        return self.result is None or not self.result.benchmarks
+
 
 @dataclass
 class History:
@@ -140,8 +145,8 @@ class Report:
                 if any(finding is not None and finding.headline for finding in row.findings)]
 
     def is_bad_input(self) -> bool:
-        """A file that could not be read as a result at all."""
-        return any(column.result is None for column in self.columns)
+        """A file with nothing in it to report."""
+        return any(column.unusable for column in self.columns)
 
 
 def _labels(paths: Sequence[Path]) -> list[str]:
