@@ -1,12 +1,76 @@
 """Every binary given: its benchmark names follow the one grammar (flynn.names), and an unknown
-flag is refused with exit code 2 and one line on stderr instead of running the defaults."""
+flag is refused with exit code 2 and one line on stderr instead of running the defaults, as is
+Google Benchmark input that would measure nothing. A --benchmark_out file is replaced only by a
+run that wrote all of it: a killed run, a listing or a failed write leaves the earlier one."""
 
+import json
+import os
+import signal
+import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 from smoke_run import Failures, list_tests, refusal
 
 from flynn.errors import FlynnError
 from flynn.names import parse
+
+
+# Each exits 0 in Google Benchmark 1.7.1 alone, measuring nothing (or aborts, or prints usage).
+BAD_BENCHMARK_FLAGS = (
+    ("--benchmark_filter=^no/such/benchmark$", "--benchmark_filter"),
+    ("--benchmark_filter=(", "--benchmark_filter"),
+    ("--benchmark_repetitions=0", "--benchmark_repetitions"),
+    ("--benchmark_repetitions=-3", "--benchmark_repetitions"),
+    ("--benchmark_format=xml", "--benchmark_format"),
+    ("--benchmark_out_format=xml", "--benchmark_out_format"),
+    ("--benchmark_out=/nonexistent/dir/out.json", "--benchmark_out"),
+    ("--benchmark_out=/", "--benchmark_out"),
+)
+OLD = '{"old": "an earlier result"}\n'
+# One quick benchmark, and one that runs for ever (a forked ping-pong) to be killed.
+QUICK = "--benchmark_filter=^ctxsw/futex/threads/placement:same_cpu/bytes:0/"
+LONG = "--benchmark_filter=^ctxsw/futex/processes/placement:same_cpu/bytes:0/"
+
+
+def check_output_file(binary: str, failures: Failures) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp, "out.json")
+
+        def leftovers() -> list[str]:
+            return sorted(p.name for p in Path(tmp).iterdir() if p.name.startswith("."))
+
+        # Killed mid-run: the earlier file stays whole and no temporary file is left.
+        target.write_text(OLD)
+        run = subprocess.Popen([binary, LONG, "--benchmark_min_time=60", f"--benchmark_out={target}"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        run.send_signal(signal.SIGTERM)
+        run.wait()
+        failures.check(target.read_text() == OLD, f"SIGTERM mid-run changed the earlier --benchmark_out file: "
+                                                  f"{target.read_text()[:80]!r}")
+        failures.check(leftovers() == [], f"SIGTERM mid-run left {leftovers()}")
+        # A listing writes no result, so it keeps the earlier one.
+        subprocess.run([binary, QUICK, "--benchmark_list_tests", f"--benchmark_out={target}"],
+                       check=True, capture_output=True)
+        failures.check(target.read_text() == OLD, "--benchmark_list_tests emptied the earlier --benchmark_out file")
+        # A run that fails to write is an error naming the flag.
+        full = subprocess.run([binary, QUICK, "--benchmark_min_time=0.001", "--benchmark_out=/dev/full"],
+                              capture_output=True, text=True)
+        last = (full.stderr.strip().splitlines() or [""])[-1]
+        failures.check(full.returncode == 2 and "error" in last and "--benchmark_out" in last,
+                       f"--benchmark_out=/dev/full: exit {full.returncode}, last line {last!r}")
+        # A good run replaces the file through a symlink (the link kept) and leaves nothing beside it.
+        link = Path(tmp, "link.json")
+        link.symlink_to(target)
+        subprocess.run([binary, QUICK, "--benchmark_min_time=0.001", f"--benchmark_out={link}"],
+                       check=True, stdout=subprocess.DEVNULL)
+        names = [b["name"] for b in json.loads(target.read_text())["benchmarks"]]
+        failures.check(len(names) == 1 and link.is_symlink(), f"a run through a symlink: {names}, link kept: "
+                                                              f"{link.is_symlink()}")
+        failures.check(leftovers() == [], f"a good run left {leftovers()}")
 
 
 def main(binaries: list[str]) -> int:
@@ -25,6 +89,13 @@ def main(binaries: list[str]) -> int:
             failures.refused(done, f"{binary} {typo}")
             failures.check(len(done.stderr.strip().splitlines()) == 1 and "unrecognized" in done.stderr,
                            f"{binary} does not name the unknown flag {typo} in one line: {done.stderr!r}")
+        for flag, named in BAD_BENCHMARK_FLAGS:
+            done = refusal(binary, flag)
+            failures.refused(done, f"{binary} {flag}")
+            last = (done.stderr.strip().splitlines() or [""])[-1]
+            failures.check(named in last, f"{binary} {flag}: the error does not name {named}: {last!r}")
+        if os.path.basename(binary) == "flynn_ctxsw":
+            check_output_file(binary, failures)
         print(f"{binary}: {len(names)} names checked")
     return failures.exit_code()
 
