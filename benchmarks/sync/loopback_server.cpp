@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string_view>
@@ -21,6 +22,12 @@ namespace flynn::sync {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// After a closing response (400, 503) the server stops writing and reads until the client closes:
+// closing a socket with unread bytes sends a reset, which makes the client discard the response
+// it has not read yet. Bounded, so a client that never stops sending cannot hold the connection.
+constexpr std::size_t kMaxDrainBytes = std::size_t{64} << 20;
+constexpr std::chrono::seconds kDrainTimeout{2};
 
 [[noreturn]] void fail(const std::string& what) {
   throw std::runtime_error("loopback server: " + what + ": " + std::strerror(errno));
@@ -32,6 +39,8 @@ struct Client {
   std::size_t sent = 0;
   bool waiting = false;      // a response is scheduled
   bool close_after = false;  // close once `out` is sent
+  bool draining = false;     // response sent and write side shut: reading until the client closes
+  std::size_t drained = 0;
   Clock::time_point last_activity;
 };
 
@@ -150,17 +159,34 @@ void LoopbackServer::serve() {
     ::close(fd);
     clients.erase(fd);
   };
+  // Sends what is pending; false when the connection should go.
+  std::function<bool(int, Client&)> flush;
   // Schedules the next complete request in the client's buffer, if any. False: close it.
   auto schedule = [&](int fd, Client& c) {
-    if (c.waiting || c.close_after) return true;
+    if (c.close_after) return true;
+    if (c.waiting) {
+      // Behind the request in flight, read no more than one more head: the rest waits in the
+      // socket (flush listens again once the response is out).
+      if (c.in.size() > limits_.max_request_bytes) {
+        epoll_event event{0, {.fd = fd}};
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event);
+      }
+      return true;
+    }
     std::int64_t page = -1;
-    if (parse_request(c.in, page) == 0) return c.in.size() <= limits_.max_request_bytes;
+    if (parse_request(c.in, page) == 0) {
+      if (c.in.size() <= limits_.max_request_bytes) return true;
+      c.in.clear();  // a head too long: answered 400 like any other bad request
+      c.out = response(400, "Bad Request", "", true);
+      c.close_after = true;
+      c.sent = 0;
+      return flush(fd, c);
+    }
     c.waiting = true;
     due.emplace(Clock::now() + limits_.delay, fd);
     return true;
   };
-  // Sends what is pending; false when the connection should go.
-  auto flush = [&](int fd, Client& c) {
+  flush = [&](int fd, Client& c) {
     while (c.sent < c.out.size()) {
       const ssize_t n = ::send(fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0 && errno == EINTR) continue;
@@ -176,7 +202,13 @@ void LoopbackServer::serve() {
     c.sent = 0;
     epoll_event event{EPOLLIN, {.fd = fd}};
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event);
-    return !c.close_after && schedule(fd, c);
+    if (!c.close_after) return schedule(fd, c);
+    // The FIN follows the response; the client reads it, then closes its side.
+    ::shutdown(fd, SHUT_WR);
+    c.draining = true;
+    c.in.clear();
+    c.last_activity = Clock::now();
+    return true;
   };
   auto respond = [&](int fd, Client& c) {
     std::int64_t page = -1;
@@ -194,7 +226,7 @@ void LoopbackServer::serve() {
       served_.fetch_add(1);
     }
     c.sent = 0;
-    if (!flush(fd, c) || (c.close_after && c.out.empty())) drop(fd);
+    if (!flush(fd, c)) drop(fd);
   };
 
   std::array<epoll_event, 64> events{};
@@ -243,6 +275,9 @@ void LoopbackServer::serve() {
         const ssize_t n = ::recv(fd, chunk, sizeof chunk, MSG_DONTWAIT);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
           keep = false;
+        } else if (n > 0 && c.draining) {
+          c.drained += static_cast<std::size_t>(n);
+          keep = c.drained <= kMaxDrainBytes;
         } else if (n > 0) {
           c.in.append(chunk, static_cast<std::size_t>(n));
           keep = schedule(fd, c);
@@ -260,7 +295,11 @@ void LoopbackServer::serve() {
     }
     for (auto it = clients.begin(); it != clients.end();) {
       const auto next = std::next(it);
-      if (!it->second.waiting && after - it->second.last_activity > limits_.idle_timeout) drop(it->first);
+      const Client& c = it->second;
+      if ((!c.waiting && after - c.last_activity > limits_.idle_timeout) ||
+          (c.draining && after - c.last_activity > kDrainTimeout)) {
+        drop(it->first);
+      }
       it = next;
     }
   }

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -40,6 +42,7 @@ std::string raw_exchange(std::uint16_t port, const std::string& request) {
   std::array<char, 4096> chunk{};
   ssize_t got = 0;
   while ((got = ::recv(fd, chunk.data(), chunk.size(), 0)) > 0) reply.append(chunk.data(), static_cast<std::size_t>(got));
+  EXPECT_EQ(got, 0) << "the connection ended with " << std::strerror(errno) << ", not the server's FIN";
   ::close(fd);
   return reply;
 }
@@ -143,9 +146,30 @@ TEST(IoServer, BadRequestsAreAnsweredAndClosed) {
   EXPECT_TRUE(raw_exchange(server.port(), "POST /page/1 HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 400 "));
   EXPECT_TRUE(raw_exchange(server.port(), "GET /etc/passwd HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 400 "));
   EXPECT_TRUE(raw_exchange(server.port(), "GET /page/x HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 400 "));
-  // A head longer than the limit without its end is dropped without an answer.
-  EXPECT_EQ(raw_exchange(server.port(), "GET /page/1 HTTP/1.1\r\nX: " + std::string(20000, 'a')), "");
+  // A head longer than the limit without its end is refused with a 400 too.
+  EXPECT_TRUE(raw_exchange(server.port(), "GET /page/1 HTTP/1.1\r\nX: " + std::string(20000, 'a')).starts_with("HTTP/1.1 400 "));
   EXPECT_EQ(server.requests_served(), 0u);
+}
+
+// A 1 MB head is still arriving when the server refuses it: closing then would reset the
+// connection and destroy the 400 before the client reads it. The server must drain instead.
+TEST(IoServer, AHugeRequestHeadGetsItsAnswerNotAReset) {
+  const LoopbackServer server(quick());
+  for (const std::string& tail : {std::string(), std::string("\r\n\r\n")}) {
+    const std::string reply =
+        raw_exchange(server.port(), "GET /page/1 HTTP/1.1\r\nX-Big: " + std::string(1 << 20, 'a') + tail);
+    EXPECT_TRUE(reply.starts_with("HTTP/1.1 400 ")) << "got " << reply.size() << " bytes: " << reply.substr(0, 40);
+  }
+  // Pipelined bytes after a bad request are drained as well, not answered with a reset.
+  const std::string after_bad = raw_exchange(server.port(), "POST / HTTP/1.1\r\n\r\n" + std::string(1 << 20, 'b'));
+  EXPECT_TRUE(after_bad.starts_with("HTTP/1.1 400 ")) << "got " << after_bad.size() << " bytes";
+  EXPECT_EQ(server.requests_served(), 0u);
+  // The server still serves afterwards.
+  const int fd = sync::connect_loopback(server.port(), false, kTimeout);
+  std::vector<char> buffer(65536);
+  const io::FetchTotals totals = io::fetch_blocking(fd, 0, 1, buffer.data(), buffer.size());
+  ::close(fd);
+  EXPECT_EQ(totals.pages, 1u);
 }
 
 TEST(IoServer, StopsServingAfterItsRequestBound) {
