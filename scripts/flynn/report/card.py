@@ -9,8 +9,8 @@ from flynn.report.model import Report, Row
 from flynn.report.sections import section
 
 MAX_LINES = 40
-_LABEL = 38
-_VALUE = 15
+_LABEL = 46
+_VALUE = 13
 
 
 def _cell(row: Row, index: int) -> str:
@@ -34,6 +34,23 @@ def _line(row: Row, columns: int) -> str:
     values = "".join(f"{_cell(row, index):<{_VALUE + (6 if index else 0)}} " for index in range(columns))
     # The share of the limit and the trust are the first result's: the one the card is about.
     return f"  {label:<{_LABEL}} {values}{text.percent(first.ratio):>7}  {text.printable(text.status(first.trust))}"
+
+
+def _shares(by_area: dict[str, list[Row]], room: int) -> dict[str, int]:
+    """How many rows of each area fit: one more for every area in turn, so that every area shows
+    its first findings (the readings list them most telling first) before any shows its tenth."""
+    shown = dict.fromkeys(by_area, 0)
+    used = 0
+    grew = True
+    while grew:
+        grew = False
+        for area, area_rows in by_area.items():
+            cost = 1 if shown[area] else 2  # the first row brings the area's title
+            if shown[area] < len(area_rows) and used + cost <= room:
+                shown[area] += 1
+                used += cost
+                grew = True
+    return shown
 
 
 def render(report: Report, paths: list[Path] | None = None) -> str:
@@ -79,19 +96,17 @@ def render(report: Report, paths: list[Path] | None = None) -> str:
         for index in range(len(columns))) + f"{'of limit':>7}  status"
     body: list[str] = []
     room = MAX_LINES - len(head) - len(tail) - 3  # the blank lines and the column header
-    area = None
-    shown = 0
+    by_area: dict[str, list[Row]] = {}
     for row in rows:
-        needed = 2 if row.area != area else 1
-        if len(body) + needed > room - 1:
-            break
-        if row.area != area:
-            area = row.area
+        by_area.setdefault(row.area, []).append(row)
+    shown = _shares(by_area, room - 1 if rows else room)
+    for area, area_rows in by_area.items():
+        if shown[area]:
             body.append(section(area).title)
-        body.append(_line(row, len(columns)))
-        shown += 1
-    if shown < len(rows):
-        body.append(f"  ... and {len(rows) - shown} more headline findings in the report")
+            body += [_line(row, len(columns)) for row in area_rows[: shown[area]]]
+    left = len(rows) - sum(shown.values())
+    if left:
+        body.append(f"  ... and {left} more headline findings in the report")
     if not rows:
         body.append("no headline findings: nothing in these files could be read against a limit")
     return "\n".join([*head, "", header, *body, "", *tail]) + "\n"

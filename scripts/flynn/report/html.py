@@ -71,7 +71,7 @@ def _row(report: Report, row: Row) -> dict[str, Any]:
         "meaning": first.meaning,
         "status": status,
         "status_text": text.status(first.trust),
-        "trust": text.trust_detail(first.trust),
+        "trust": text.trust_detail(first.trust, with_status=False),
     }
 
 

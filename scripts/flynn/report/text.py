@@ -69,9 +69,9 @@ def status(trust: Trust) -> str:
     return trust.status
 
 
-def trust_detail(trust: Trust) -> str:
+def trust_detail(trust: Trust, with_status: bool = True) -> str:
     """Everything a table says about a finding's trust, in one cell."""
-    parts = [status(trust)]
+    parts = [status(trust)] if with_status else []
     if trust.cv_pct is not None and trust.status != "unstable":
         parts.append(f"CV {trust.cv_pct:.1f}%")
     if trust.repetitions is not None:
