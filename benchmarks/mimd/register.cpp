@@ -19,6 +19,8 @@ namespace {
 // Capped at 256 MiB per array: a virtual CPU may report its host's whole L3 (508 MB seen here),
 // which would ask for 6 GB of arrays.
 constexpr std::uint64_t kStreamArrayCap = 256ull << 20;
+// The least a default lowered to fit memory goes: below this a "DRAM" array is a cache's.
+constexpr std::uint64_t kMinFittedArrayBytes = 4ull << 20;
 
 std::uint64_t default_stream_array_bytes(const Topology& topology) {
   std::uint64_t last_level = 0;
@@ -48,11 +50,17 @@ void register_area_benchmarks(const Topology& topology, Options& options) {
   // Threads bound one per core, packed (a user's own OMP_PLACES / OMP_PROC_BIND win).
   require_valid_places();
   ensure_environment({{"OMP_PLACES", "cores"}, {"OMP_PROC_BIND", "close"}});
-  const std::uint64_t stream_bytes = options.take_bytes("stream_bytes", default_stream_array_bytes(topology));
   // STREAM's three arrays are mapped at once; weak scaling gives each thread one core's share,
   // so above the core count the arrays grow with the threads.
   const auto cores = static_cast<std::uint64_t>(std::max(1, topology.count(HWLOC_OBJ_CORE)));
   const auto share = std::max(cores, static_cast<std::uint64_t>(*std::max_element(threads.begin(), threads.end())));
+  // A default that does not fit (a small VM) is lowered to use at most half the free memory, and
+  // recorded in the context; a size given with the flag is refused instead.
+  std::uint64_t fallback = default_stream_array_bytes(topology);
+  if (const std::uint64_t available = available_memory_bytes(); available > 0) {
+    fallback = std::min(fallback, std::max(kMinFittedArrayBytes, available / 2 / 3 / share * cores));
+  }
+  const std::uint64_t stream_bytes = options.take_bytes("stream_bytes", fallback);
   const std::uint64_t array_bytes = stream_bytes / sizeof(double) / cores * share * sizeof(double);
   require_free_memory("--flynn_stream_bytes", stream_bytes, 3 * array_bytes,
                       "3 STREAM arrays of that size, scaled by " + std::to_string(share) + " threads / " +

@@ -145,7 +145,13 @@ void register_dtype(std::uint64_t max_bytes, std::uint64_t poly_max_bytes) {
 }  // namespace flynn::simd
 
 void flynn::register_area_benchmarks(const Topology& topology, Options& options) {
-  const std::uint64_t max_bytes = options.take_bytes("max_bytes", simd::default_max_bytes(topology));
+  // A default that does not fit (a small VM) is lowered to half the free memory; a size given
+  // with the flag is refused instead.
+  std::uint64_t fallback = simd::default_max_bytes(topology);
+  if (const std::uint64_t available = available_memory_bytes(); available > 0) {
+    fallback = std::min(fallback, std::max(simd::kMinBytes, available / 2));
+  }
+  const std::uint64_t max_bytes = options.take_bytes("max_bytes", fallback);
   // One working set is held at a time (working_set frees the last before allocating).
   require_free_memory("--flynn_max_bytes", max_bytes, (max_bytes + 63) / 64 * 64, "one working set of that size");
   // poly is compute-bound: beyond L2 it measures the same flops again at more cost.
