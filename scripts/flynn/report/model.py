@@ -253,6 +253,17 @@ def _draw(index: int) -> tuple[bytes | None, str | None]:
         return None, _internal("drawing", error)
 
 
+def _warm_up() -> None:
+    """Loads the fonts and builds the mathtext parser once, before the fork, instead of once in
+    every worker: a third of a small figure's time in a fresh process."""
+    figure = Figure(figsize=(1, 1))
+    axes = figure.add_subplot()
+    axes.set_yscale("log")
+    axes.plot([1, 10], [1, 100])
+    axes.set_title("warm")
+    _png(figure)
+
+
 def _worker_signals() -> None:
     """A worker inherits entry_point's SIGTERM handler, which would raise in the pool's own
     machinery when the pool ends it; Ctrl-C is the parent's to handle."""
@@ -265,6 +276,8 @@ def draw_all(jobs: list[Callable[[], Figure | bytes | None]]) -> list[tuple[byte
     global _JOBS
     _JOBS = jobs
     workers = min(len(jobs), len(os.sched_getaffinity(0)))
+    if workers > 1:
+        _warm_up()
     try:
         if workers <= 1:
             return [_draw(index) for index in range(len(jobs))]
@@ -316,14 +329,15 @@ def assemble(paths: Sequence[Path], options: ReadingOptions | None = None, readi
         report.history = _history(first)
     jobs: list[Callable[[], Figure | bytes | None]] = []
     titles: list[tuple[str, str]] = []
-    if with_figures and first.result is not None:
-        for area in first.areas:
-            jobs.append(_figure_job(area, first))
-            titles.append(("area", area))
+    # The slowest first, so that the workers finish together.
     for column in columns:
         if column.ceilings or column.points:
             jobs.append(lambda column=column: roofline_figure.figure(column.ceilings, column.points, column.label))
             titles.append(("roofline", column.label))
+    if with_figures and first.result is not None:
+        for area in first.areas:
+            jobs.append(_figure_job(area, first))
+            titles.append(("area", area))
     history_jobs = report.history.figures if report.history else []
     for picture in history_jobs:
         assert picture.job is not None
