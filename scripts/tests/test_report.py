@@ -136,6 +136,11 @@ def test_results_of_two_machines_are_labelled_as_such(fixtures: Path, tmp_path: 
     assert f"simd_tiny on {report.machines[0]}" in shown and f"other on {report.machines[1]}" in shown
     assert any("different machines" in line for line in report.warnings)
     assert "2 different machines" in card.render(report)
+    from flynn.report import html
+
+    page = html.render(report)
+    assert "<strong>Different machines.</strong>" in page
+    assert page.count(f"(machine {report.machines[1]})") == 1
 
 
 def test_json_form_is_standard_json_with_every_field(fixtures: Path) -> None:
