@@ -135,6 +135,9 @@ class Report:
             for finding in column.findings:
                 if finding.area != area:
                     continue
+                if area in column.missing and finding.value is None:
+                    # The file has no benchmark of the area: the page already says why, once.
+                    continue
                 row = by_key.setdefault(finding.figure, Row(area, finding.figure, [None] * len(self.columns)))
                 if row.findings[index] is None:
                     row.findings[index] = finding
