@@ -228,7 +228,7 @@ def test_planted_markup_in_names_and_context_is_escaped(fixtures: Path, tmp_path
     document["benchmarks"][0]["run_name"] = f"simd/{PLANTED}"
     path = tmp_path / "planted.json"
     path.write_text(json.dumps(document))
-    assert main([str(path), "--out", str(tmp_path)]) == 0
+    assert main([str(path), "--out", str(tmp_path)]) == 2  # the name breaks the grammar: bad input
     page = (tmp_path / "report.html").read_text()
     assert "<script" not in page.lower()
     assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3  # title, machine line, the name's problem
@@ -338,6 +338,20 @@ def test_history_of_the_machine_gives_the_latest_verdict(fixtures: Path, tmp_pat
     shown = markdown.render(report)
     assert "## Regression history" in shown and f"- slower: {history.slower[0]}" in shown
     assert "history: latest of 4 runs" in card.render(report)
+
+
+def test_readings_that_break_on_a_file_give_a_page_and_exit_2(fixtures: Path, tmp_path: Path, capsys,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(result, options):
+        raise KeyError("flops_per_second")
+
+    monkeypatch.setattr(model, "_readings", lambda: SimpleNamespace(read_all=broken, roofline=None))
+    assert main([str(fixtures / "simd_tiny.json"), "--out", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    [error] = captured.err.splitlines()
+    assert error.startswith(f"error: reading {fixtures / 'simd_tiny.json'} failed: KeyError: 'flops_per_second'")
+    assert "Traceback" not in captured.err
+    assert "KeyError: &#39;flops_per_second&#39;" in (tmp_path / "report.html").read_text()
 
 
 def test_no_history_without_stored_runs(fixtures: Path) -> None:

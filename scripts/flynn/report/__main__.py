@@ -49,10 +49,12 @@ def main(argv: list[str]) -> int:
     formats = (args.format,) if args.format else output.DEFAULT_FORMATS
     written = output.write(report, out_dir, formats)
     print(card.render(report, written), end="")
-    unread = [column for column in report.columns if column.unusable]
-    for column in unread:
-        print(f"error: {printable(column.problems[0])} (the report says so: {written[0]})", file=sys.stderr)
-    return EXIT_BAD_INPUT if unread else 0
+    # A file, or part of one, that could not be read is bad input even though the page says so.
+    troubled = [column for column in report.columns if column.problems]
+    for column in troubled:
+        more = f" and {len(column.problems) - 1} more" if len(column.problems) > 1 else ""
+        print(f"error: {printable(column.problems[0])}{more} (the report says so: {written[0]})", file=sys.stderr)
+    return EXIT_BAD_INPUT if troubled else 0
 
 
 if __name__ == "__main__":
