@@ -8,6 +8,7 @@ import pytest
 import synthetic
 
 from flynn import build, machine, perf_check, results, run
+from flynn.errors import FlynnError
 
 SCRIPTS = Path(__file__).resolve().parents[1]
 
@@ -382,3 +383,239 @@ def test_against_build_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
     assert "--against-build needs --runs 3 or more" in capsys.readouterr().err
     assert run.main(["--against-build", str(tmp_path), "--baseline"]) == 2
     assert capsys.readouterr().err == "error: --baseline and --against-build: choose one\n"
+
+
+def _no_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build, "build", lambda options=(): pytest.fail("built before checking --out"))
+
+
+def test_an_existing_result_is_not_replaced_without_force(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    _no_build(monkeypatch)
+    out = tmp_path / "r.json"
+    out.write_text('{"old": true}')
+    assert run.main(["--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --out {out}: would replace {out}; pass --force to replace, or choose another --out\n"
+    )
+    out.unlink()
+    (tmp_path / "r-ctxsw.png").write_bytes(b"png")
+    assert run.main(["--out", str(out)]) == 2
+    assert f"would replace {tmp_path / 'r-ctxsw.png'};" in capsys.readouterr().err
+    assert (tmp_path / "r-ctxsw.png").read_bytes() == b"png"
+
+
+def test_force_replaces_the_result_and_its_pngs(bin_dir: Path, tmp_path: Path, fixtures: Path, capfd) -> None:
+    _install(bin_dir, "flynn_simd", fixtures / "simd_tiny.json")
+    out = tmp_path / "r.json"
+    out.write_text('{"old": true}')
+    (tmp_path / "r-simd.png").write_bytes(b"old png")
+    assert run.main(["--out", str(out), "--force"]) == 0, capfd.readouterr().err
+    assert results.load(out).benchmarks
+    assert (tmp_path / "r-simd.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_symlink_as_out_is_refused_even_with_force(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    _no_build(monkeypatch)
+    target = tmp_path / "kept.json"
+    target.write_text('{"old": true}')
+    link = tmp_path / "r.json"
+    link.symlink_to(target)
+    assert run.main(["--out", str(link), "--force"]) == 2
+    assert capsys.readouterr().err == f"error: --out {link}: is a symbolic link (to {target}); give the file itself\n"
+    assert link.is_symlink() and target.read_text() == '{"old": true}'
+
+
+def test_unwritable_out_is_refused_before_building(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    _no_build(monkeypatch)
+    assert run.main(["--out", "/proc/flynn-nowhere/r.json"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --out /proc/flynn-nowhere/r.json: cannot write in /proc/flynn-nowhere:")
+    assert err.count("\n") == 1
+
+
+def test_a_failed_write_keeps_the_measurements(
+    bin_dir: Path, tmp_path: Path, fixtures: Path, monkeypatch: pytest.MonkeyPatch, capfd
+) -> None:
+    _install(bin_dir, "flynn_simd", fixtures / "simd_tiny.json")
+    kept_dir = tmp_path / "kept"
+    kept_dir.mkdir()
+    monkeypatch.setattr(results.tempfile, "tempdir", str(kept_dir))
+    out = tmp_path / "r.json"
+
+    def full_disk(path: Path, document: object) -> None:
+        raise FlynnError(f"cannot write {path}: No space left on device")
+
+    monkeypatch.setattr(results, "write_atomic", full_disk)
+    assert run.main(["--out", str(out)]) == 2
+    err = capfd.readouterr().err
+    (kept,) = kept_dir.glob("flynn-unsaved-*.json")
+    assert err.splitlines()[-1] == (
+        f"error: cannot write {out}: No space left on device; the measurements are kept in {kept}"
+    )
+    assert len(results.load(kept).benchmarks) == len(results.load(fixtures / "simd_tiny.json").benchmarks)
+
+
+@pytest.mark.parametrize("pattern", ["(", "(?:simd)", "a{1"])
+def test_an_invalid_filter_is_said_so_before_building(pattern: str, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setattr(build, "build", lambda options=(): pytest.fail("built before checking the flags"))
+    assert run.main(["--filter", pattern]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --filter {pattern!r}: not a valid ") and "regular expression" in err
+    assert "no benchmark matches" not in err
+
+
+REFUSING_BINARY = """\
+#!/bin/sh
+# Refuses an unknown flag the way the flynn binaries do: a message and exit 2.
+for arg in "$@"; do
+  case "$arg" in --bogus*) echo "error: unrecognized flag $arg" >&2; exit 2;; esac
+done
+echo simd/dot/auto/f64/bytes:64
+"""
+
+
+def test_a_bad_flag_after_the_separator_is_bad_input_not_a_failed_binary(
+    bin_dir: Path, tmp_path: Path, capfd
+) -> None:
+    path = bin_dir / "flynn_simd"
+    path.write_text(REFUSING_BINARY)
+    path.chmod(0o755)
+    assert run.main(["--out", str(tmp_path / "r.json"), "--", "--bogus=1"]) == 2
+    assert capfd.readouterr().err.splitlines()[-1] == (
+        "error: flynn_simd refused its flags: error: unrecognized flag --bogus=1"
+    )
+    assert not (tmp_path / "r.json").exists()
+
+
+# Lists one benchmark; when run, forks a partner that would sleep for ever, records its pid, and
+# then either writes the result and exits (leaving the partner behind) or waits with it.
+FORKING_BINARY = """\
+#!/bin/sh
+case " $* " in *" --benchmark_list_tests "*) echo simd/dot/auto/f64/bytes:64; exit 0;; esac
+sleep 1000 &
+echo $! > {pids}.partner
+echo $$ > {pids}.binary
+for arg in "$@"; do
+  case "$arg" in --benchmark_out=*) cp {fixture} "${{arg#--benchmark_out=}}";; esac
+done
+{tail}
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"  # a zombie no one has reaped yet is gone too
+
+
+def _install_forking(bin_dir: Path, fixture: Path, tail: str) -> Path:
+    pids = bin_dir / "pids"
+    path = bin_dir / "flynn_simd"
+    path.write_text(FORKING_BINARY.format(pids=pids, fixture=fixture, tail=tail))
+    path.chmod(0o755)
+    return pids
+
+
+def _end_if_alive(pid: int) -> None:
+    """Cleanup for a failing test: the partner is a pid this test started."""
+    if _alive(pid):
+        import os, signal as signals
+        os.kill(pid, signals.SIGKILL)
+
+
+def test_what_a_binary_forked_does_not_outlive_it(bin_dir: Path, tmp_path: Path, fixtures: Path, capfd) -> None:
+    pids = _install_forking(bin_dir, fixtures / "simd_tiny.json", "exit 0")
+    assert run.main(["--out", str(tmp_path / "r.json")]) == 0, capfd.readouterr().err
+    partner = int(Path(f"{pids}.partner").read_text())
+    try:
+        assert not _alive(partner)
+    finally:
+        _end_if_alive(partner)
+
+
+DRIVER = """\
+import sys
+sys.path.insert(0, {scripts!r})
+from pathlib import Path
+from flynn import build, run
+build.BIN_DIR = Path({bin_dir!r})
+build.build = lambda options=(): None
+sys.exit(run.main(["--out", {out!r}]))
+"""
+
+
+@pytest.mark.parametrize(("signal_name", "status"), [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_signal_to_scripts_run_alone_ends_the_binary_its_partner_and_the_scratch_directory(
+    signal_name: str, status: int, bin_dir: Path, tmp_path: Path, fixtures: Path
+) -> None:
+    import os
+    import signal as signals
+    import time
+
+    pids = _install_forking(bin_dir, fixtures / "simd_tiny.json", "wait")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    # A file, not a pipe: a partner left behind would hold a pipe open, and reading it would hang.
+    stderr = tmp_path / "stderr"
+    driver = subprocess.Popen(
+        ["/usr/bin/python3", "-c", DRIVER.format(scripts=str(SCRIPTS), bin_dir=str(bin_dir), out=str(tmp_path / "r.json"))],
+        env={**os.environ, "TMPDIR": str(scratch)}, stdout=subprocess.DEVNULL, stderr=stderr.open("w"),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not Path(f"{pids}.partner").exists() or not Path(f"{pids}.binary").exists():
+            assert driver.poll() is None and time.monotonic() < deadline, stderr.read_text()
+            time.sleep(0.05)
+        time.sleep(0.1)
+        partner, binary = (int(Path(f"{pids}.{which}").read_text()) for which in ("partner", "binary"))
+        assert _alive(partner) and _alive(binary) and list(scratch.glob("flynn-run-*"))
+        driver.send_signal(getattr(signals, signal_name))
+        assert driver.wait(timeout=20) == status
+        assert stderr.read_text().splitlines()[-1] == ("terminated" if status == 143 else "interrupted")
+        deadline = time.monotonic() + 1
+        while (_alive(partner) or _alive(binary)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not _alive(partner) and not _alive(binary)
+        assert list(scratch.iterdir()) == []
+        assert not (tmp_path / "r.json").exists()
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+        for which in ("partner", "binary"):
+            if Path(f"{pids}.{which}").exists():
+                _end_if_alive(int(Path(f"{pids}.{which}").read_text()))
+
+
+def test_a_build_directory_of_a_moved_checkout_is_configured_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    build_dir = tmp_path / "build"
+    (build_dir / "CMakeFiles").mkdir(parents=True)
+    (build_dir / "bin").mkdir()
+    (build_dir / "CMakeCache.txt").write_text(
+        "# This is the CMakeCache file.\n"
+        "CMAKE_CACHEFILE_DIR:INTERNAL=/old/flynn/build\n"
+        "CMAKE_HOME_DIRECTORY:INTERNAL=/old/flynn\n"
+    )
+    commands = []
+    monkeypatch.setattr(build, "BUILD_DIR", build_dir)
+    monkeypatch.setattr(build, "check", commands.append)
+    build.build()
+    assert not (build_dir / "CMakeCache.txt").exists() and not (build_dir / "CMakeFiles").exists()
+    assert (build_dir / "bin").is_dir()
+    assert capsys.readouterr().err == (
+        f"note: {build_dir}/CMakeCache.txt was made for another checkout (CMAKE_CACHEFILE_DIR /old/flynn/build, "
+        "CMAKE_HOME_DIRECTORY /old/flynn): removing it and CMakeFiles/ to configure again\n"
+    )
+    assert commands[0][:5] == ["cmake", "-S", str(build.REPO_ROOT), "-B", str(build_dir)]
+    # The checkout's own cache stays.
+    (build_dir / "CMakeCache.txt").write_text(
+        f"CMAKE_CACHEFILE_DIR:INTERNAL={build_dir}\nCMAKE_HOME_DIRECTORY:INTERNAL={build.REPO_ROOT}\n"
+    )
+    build.build()
+    assert (build_dir / "CMakeCache.txt").exists() and capsys.readouterr().err == ""
