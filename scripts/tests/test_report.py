@@ -356,3 +356,16 @@ def test_readings_that_break_on_a_file_give_a_page_and_exit_2(fixtures: Path, tm
 
 def test_no_history_without_stored_runs(fixtures: Path) -> None:
     assert _report([fixtures / "simd_tiny.json"]).history is None
+
+
+def test_fma_pipes_reaches_the_readings(fixtures: Path, tmp_path: Path) -> None:
+    limits = {}
+    for pipes in ("1", "4"):
+        out = tmp_path / pipes
+        assert main([str(fixtures / "simd_real.json"), "--out", str(out), "--format", "json", "--fma-pipes", pipes]) == 0
+        [column] = json.loads((out / "report.json").read_text())["results"]
+        limits[pipes] = {f["figure"]: f["limit"] for f in column["findings"]
+                         if f["figure"].startswith("fma_peak/") and f["limit"] is not None}
+    assert limits["1"] and limits["1"].keys() == limits["4"].keys()
+    for figure, limit in limits["1"].items():
+        assert limits["4"][figure] == pytest.approx(4 * limit)

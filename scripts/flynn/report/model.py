@@ -31,7 +31,7 @@ from flynn.results import Result  # noqa: E402
 
 # Figures go in the page as PNG data: smaller than SVG for plots of thousands of points, and no
 # text of an untrusted result reaches the page as markup.
-PNG_DPI = 80
+PNG_DPI = 72
 # More panels than this make the history figure slower to draw than the whole rest of the report.
 HISTORY_PANELS = 6
 
@@ -236,7 +236,7 @@ def _area_plotter(area: str) -> Callable[[Result, list[results.Run]], Figure] | 
 
 
 # The figures to draw, set before the pool forks so that its workers inherit them unpickled.
-_JOBS: list[Callable[[], Figure | bytes | None]] = []
+_JOBS: list[Callable[[], Any]] = []
 
 
 def _png(figure: Figure) -> bytes:
@@ -246,14 +246,17 @@ def _png(figure: Figure) -> bytes:
         return buffer.read()
 
 
-def _draw(index: int) -> tuple[bytes | None, str | None]:
+def _draw_one(job: Callable[[], Any]) -> tuple[Any, str | None]:
+    """A figure as PNG bytes (other answers as they are), or why it could not be drawn."""
     try:
-        drawn = _JOBS[index]()
-        if drawn is None:
-            return None, None
-        return (drawn if isinstance(drawn, bytes) else _png(drawn)), None
+        drawn = job()
+        return (_png(drawn) if isinstance(drawn, Figure) else drawn), None
     except Exception as error:  # noqa: BLE001  (one broken figure must not cost the page)
         return None, _internal("drawing", error)
+
+
+def _draw(index: int) -> tuple[Any, str | None]:
+    return _draw_one(_JOBS[index])
 
 
 def _warm_up() -> None:
@@ -274,8 +277,9 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def draw_all(jobs: list[Callable[[], Figure | bytes | None]]) -> list[tuple[bytes | None, str | None]]:
-    """Every figure, on every CPU this process may use: drawing is most of a report's time."""
+def draw_all(jobs: list[Callable[[], Any]]) -> list[tuple[Any, str | None]]:
+    """Every job, on every CPU this process may use: drawing is most of a report's time. A job
+    answers a Figure (returned as PNG bytes), bytes, None or any other picklable answer."""
     global _JOBS
     _JOBS = jobs
     workers = min(len(jobs), len(os.sched_getaffinity(0)))
@@ -328,41 +332,44 @@ def assemble(paths: Sequence[Path], options: ReadingOptions | None = None, readi
     columns = [read_column(path, label, options, readings) for path, label in zip(paths, _labels(paths))]
     report = Report(columns, warnings=_warnings(columns))
     first = report.first
+    jobs: list[Callable[[], Any]] = []
+    kinds: list[tuple[str, str]] = []
+    # The slowest first, so that the workers finish together: the history's verdict (U tests over
+    # every benchmark) and its figures, then the roofline, then the areas' figures.
     if with_history and first.result is not None:
-        report.history = _history(first)
-    jobs: list[Callable[[], Figure | bytes | None]] = []
-    titles: list[tuple[str, str]] = []
-    # The slowest first, so that the workers finish together.
+        jobs.append(lambda: _history_drawn(first))
+        kinds.append(("history", ""))
     for column in columns:
         if column.ceilings or column.points:
             jobs.append(lambda column=column: roofline_figure.figure(column.ceilings, column.points, column.label))
-            titles.append(("roofline", column.label))
+            kinds.append(("roofline", column.label))
     if with_figures and first.result is not None:
         for area in first.areas:
             jobs.append(_figure_job(area, first))
-            titles.append(("area", area))
-    history_jobs = report.history.figures if report.history else []
-    for picture in history_jobs:
-        assert picture.job is not None
-        jobs.append(picture.job)
-        titles.append(("history", picture.title))
-    drawn = draw_all(jobs)
-    history_index = 0
-    for (kind, title), (png, error) in zip(titles, drawn):
-        if kind == "area":
-            if png is not None or error is not None:
-                report.figures[title] = Picture(title, png, error)
+            kinds.append(("area", area))
+    for (kind, title), (drawn, error) in zip(kinds, draw_all(jobs)):
+        if kind == "history":
+            if error is not None:
+                report.warnings.append(f"the machine's history could not be read: {error}")
+            report.history = drawn
         elif kind == "roofline":
-            report.rooflines.append(Picture(f"roofline of {title}", png, error))
-        else:
-            picture = history_jobs[history_index]
-            history_index += 1
-            picture.png, picture.error = png, error
-    if report.history:
-        report.history.figures = [picture for picture in report.history.figures if picture.png or picture.error]
-        for picture in report.history.figures:
-            picture.job = None
+            report.rooflines.append(Picture(f"roofline of {title}", drawn, error))
+        elif drawn is not None or error is not None:
+            report.figures[title] = Picture(title, drawn, error)
     return report
+
+
+def _history_drawn(column: Column) -> "History | None":
+    """The history with its figures drawn: one job, so that its U tests run beside other figures."""
+    found = _history(column)
+    if found is None:
+        return None
+    for picture in found.figures:
+        drawn, picture.error = _draw_one(picture.job) if picture.job else (None, None)
+        picture.png = drawn if isinstance(drawn, bytes) else None
+        picture.job = None
+    found.figures = [picture for picture in found.figures if picture.png or picture.error]
+    return found
 
 
 def _history(column: Column) -> History | None:
