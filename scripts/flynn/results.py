@@ -173,6 +173,7 @@ def _refuse_not_finite(path: Path, document: dict[str, Any]) -> None:
         found = _not_finite(value)
         if found is not None:
             raise FlynnError(f"{path}: context {key!r} holds {found}, not a finite number")
+    notes: dict[tuple[str | None, str], int] = {}
     for row in document["benchmarks"]:
         bad = {key: found for key, value in row.items() if (found := _not_finite(value)) is not None}
         if not bad:
@@ -184,7 +185,12 @@ def _refuse_not_finite(path: Path, document: dict[str, Any]) -> None:
         what = ", ".join(f"{key} is {found}" for key, found in bad.items())
         row["error_occurred"] = True
         row["error_message"] = f"not a finite number: {what}"
-        print(f"note: {path}: {_name(row, 'name')}: {what}, not a finite number; left out", file=sys.stderr)
+        noted = (_name(row, "name"), what)
+        notes[noted] = notes.get(noted, 0) + 1
+    # One note per benchmark, not per repetition.
+    for (name, what), count in notes.items():
+        times = f" in {count} repetitions" if count > 1 else ""
+        print(f"note: {path}: {name}: {what}{times}, not a finite number; left out", file=sys.stderr)
 
 
 def from_document(path: Path, document: object) -> Result:

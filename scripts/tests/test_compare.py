@@ -454,7 +454,8 @@ def test_figures_that_are_not_finite_are_never_graded(
     assert f"- {TRIAD}: error in NEW: not a finite number: real_time is {token}, cpu_time is {token}, " \
            f"bytes_per_second is {token}" in out
     assert err.splitlines()[-1] == "error: no benchmark could be compared (4 listed under 'not compared')"
-    assert f"note: {new}: {TRIAD}: real_time is {token}" in err
+    assert f"note: {new}: {TRIAD}: real_time is {token}, cpu_time is {token}, bytes_per_second is {token} " \
+           "in 5 repetitions, not a finite number; left out" in err.splitlines()
     assert _strict(tmp_path / "c.json")["counts"]["faster"] == 0
 
 
