@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flynn.errors import EXIT_BAD_INPUT, ArgumentParser, FlynnError, entry_point
 from flynn.findings import ReadingOptions
-from flynn.report import card, model, output
+from flynn.report import output
 from flynn.report.text import printable
 
 # No CPU has more FMA pipes per core than this; a larger --fma-pipes is a typo.
@@ -42,13 +42,10 @@ def main(argv: list[str]) -> int:
             raise FlynnError(f"{path}: no such file")
         if path.is_dir():
             raise FlynnError(f"{path}: is a directory, not a result file")
-    out_dir = args.out or args.results[0].parent
-    if out_dir.exists() and not out_dir.is_dir():
-        raise FlynnError(f"--out {out_dir}: not a directory")
-    report = model.assemble(args.results, ReadingOptions(fma_pipes=args.fma_pipes))
     formats = (args.format,) if args.format else output.DEFAULT_FORMATS
-    written = output.write(report, out_dir, formats)
-    print(card.render(report, written), end="")
+    report, written, shown = output.report(args.results, args.out or args.results[0].parent,
+                                           ReadingOptions(fma_pipes=args.fma_pipes), formats)
+    print(shown, end="")
     # A file, or part of one, that could not be read is bad input even though the page says so.
     troubled = [column for column in report.columns if column.problems]
     for column in troubled:

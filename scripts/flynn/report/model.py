@@ -3,10 +3,8 @@ why, its roofline; the figures of the first result; the machine's history. The r
 markdown, HTML, JSON) only read this."""
 
 import importlib
-import math
 import os
 import signal
-import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Sequence
@@ -432,10 +430,3 @@ def _history_png(machine_id: str, series: list[Any]) -> bytes | None:
         written, _ = history.write_plots(machine_id, series, Path(directory))
         return written[0].read_bytes() if written else None
 
-
-def finite(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
-
-
-def note(message: str) -> None:
-    print(f"note: {message}", file=sys.stderr)

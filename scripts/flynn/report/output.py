@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from flynn.errors import FlynnError
-from flynn.report import html, json_form, markdown
+from flynn.findings import ReadingOptions
+from flynn.report import card, html, json_form, markdown, model
 from flynn.report.model import Report
 
 FORMATS = ("html", "md", "json")
@@ -47,3 +48,14 @@ def write(report: Report, out_dir: Path, formats: Sequence[str] = DEFAULT_FORMAT
             raise FlynnError(f"{path}: cannot write it: {error.strerror}") from None
         written.append(path)
     return written
+
+
+def report(paths: Sequence[Path], out_dir: Path, options: ReadingOptions | None = None,
+           formats: Sequence[str] = DEFAULT_FORMATS) -> tuple[Report, list[Path], str]:
+    """What scripts/report does, for a caller such as scripts/run: the report of these result
+    files written into out_dir, the files written, and the card to print."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FlynnError(f"--out {out_dir}: not a directory")
+    gathered = model.assemble(paths, options)
+    written = write(gathered, out_dir, formats)
+    return gathered, written, card.render(gathered, written)
