@@ -9,6 +9,8 @@ find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HWLOC REQUIRED IMPORTED_TARGET hwloc)
 pkg_check_modules(NUMA REQUIRED IMPORTED_TARGET numa)
+# Optional: without Open MPI (libopenmpi-dev) flynn_mpi is not built and its tests are skipped.
+find_package(MPI COMPONENTS CXX)
 if(FLYNN_TESTS)
   find_package(GTest REQUIRED)
 endif()

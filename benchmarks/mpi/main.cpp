@@ -1,0 +1,61 @@
+// flynn_mpi's main: MPI around the shared main (harness/main.cpp, included with its main renamed,
+// so flags, refusals and the output file behave as in every area). Before it runs, the ranks must
+// agree on their arguments; rank 0 alone reports (the other ranks' display and file go to
+// /dev/null); and every rank exits with the worst status any rank had.
+#include <fcntl.h>
+#include <mpi.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+#include "mpi/agree.h"
+
+#define main flynn_harness_main
+#include "harness/main.cpp"
+#undef main
+
+extern char** environ;
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (!flynn::mpi::same_on_all_ranks(flynn::mpi::arguments_fingerprint(argc, argv, environ), MPI_COMM_WORLD)) {
+    if (rank == 0) {
+      std::fprintf(stderr,
+                   "%s: error: the ranks were given different arguments or BENCHMARK_*/FLYNN_* variables; every rank "
+                   "must run the same filter and flags, or their loops would not meet\n",
+                   argv[0]);
+    }
+    MPI_Finalize();
+    return 2;
+  }
+  std::vector<char*> arguments;
+  for (int i = 0; i < argc; ++i) {
+    // Only rank 0 writes the result file: the others would race it for the same path.
+    if (rank != 0 && std::string_view(argv[i]).starts_with("--benchmark_out=")) continue;
+    arguments.push_back(argv[i]);
+  }
+  if (rank != 0) {
+    unsetenv("BENCHMARK_OUT");
+    // The same display again from every rank would interleave with rank 0's; anything a rank
+    // alone finds wrong reaches rank 0 through the agreement (agree.h).
+    const int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+      dup2(null, STDOUT_FILENO);
+      dup2(null, STDERR_FILENO);
+      close(null);
+    }
+  }
+  int count = static_cast<int>(arguments.size());
+  arguments.push_back(nullptr);
+  const int status = flynn_harness_main(count, arguments.data());
+  int worst = status;
+  MPI_Allreduce(&status, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  MPI_Finalize();
+  return worst;
+}

@@ -1,0 +1,196 @@
+// mpi/pingpong, mpi/bandwidth, mpi/bibandwidth (OSU's osu_latency, osu_bw, osu_bibw) and the
+// all-pairs mpi/pair_latency and mpi/pair_bandwidth (mpiGraph). Every rank runs every benchmark's
+// loop; only the pair sends, the others take part in the agreement.
+#include <benchmark/benchmark.h>
+#include <mpi.h>
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "harness/counters.h"
+#include "harness/names.h"
+#include "mpi/agree.h"
+#include "mpi/mpi_benchmarks.h"
+#include "mpi/payload.h"
+
+namespace flynn::mpi {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+std::string wrong_byte(const char* what, std::size_t index, std::uint64_t iteration, int from, int to) {
+  return std::string(what) + ": byte " + std::to_string(index) + " of iteration " + std::to_string(iteration) +
+         "'s message from rank " + std::to_string(from) + " to rank " + std::to_string(to) + " is wrong";
+}
+
+// One round trip per iteration, timed by `a`; `b` echoes what it received, so `a`'s check covers
+// both directions and `b` checks the way out.
+void pingpong(benchmark::State& state, Pair pair, std::uint64_t bytes) {
+  const World& w = world();
+  std::vector<std::byte> out(bytes), in(bytes);
+  const int n = static_cast<int>(bytes);
+  run_agreed(state, MPI_COMM_WORLD, [&](std::uint64_t iteration) {
+    Step step;
+    const std::uint64_t seed = message_seed(iteration, static_cast<std::uint64_t>(pair.a), 0);
+    if (w.rank == pair.a) {
+      fill_payload(out.data(), bytes, seed);
+      const auto start = Clock::now();
+      MPI_Send(out.data(), n, MPI_BYTE, pair.b, 1, MPI_COMM_WORLD);
+      MPI_Recv(in.data(), n, MPI_BYTE, pair.b, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      step.seconds = seconds_since(start);
+      if (const std::size_t i = first_wrong_byte(in.data(), bytes, seed); i != bytes) {
+        step.error = wrong_byte("pingpong echo", i, iteration, pair.b, pair.a);
+      }
+    } else if (w.rank == pair.b) {
+      MPI_Recv(in.data(), n, MPI_BYTE, pair.a, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      MPI_Send(in.data(), n, MPI_BYTE, pair.a, 2, MPI_COMM_WORLD);
+      if (const std::size_t i = first_wrong_byte(in.data(), bytes, seed); i != bytes) {
+        step.error = wrong_byte("pingpong", i, iteration, pair.a, pair.b);
+      }
+    }
+    return step;
+  });
+  if (state.error_occurred()) return;
+  // One iteration is a round trip: two one-way messages.
+  state.counters["ns_per_message"] = ns_per_event(2);
+  state.counters["message_bytes"] = static_cast<double>(bytes);
+}
+
+// A window of non-blocking sends from `a`, then one acknowledgement from `b`; timed by `a`.
+void bandwidth(benchmark::State& state, Pair pair, std::uint64_t bytes) {
+  const World& w = world();
+  const int n = static_cast<int>(bytes);
+  std::vector<std::vector<std::byte>> slots(kWindow, std::vector<std::byte>(bytes));
+  std::array<MPI_Request, kWindow> requests{};
+  char ack = 0;
+  run_agreed(state, MPI_COMM_WORLD, [&](std::uint64_t iteration) {
+    Step step;
+    if (w.rank == pair.a) {
+      for (int s = 0; s < kWindow; ++s) {
+        fill_payload(slots[s].data(), bytes, message_seed(iteration, static_cast<std::uint64_t>(pair.a), s));
+      }
+      const auto start = Clock::now();
+      for (int s = 0; s < kWindow; ++s) MPI_Isend(slots[s].data(), n, MPI_BYTE, pair.b, 10 + s, MPI_COMM_WORLD, &requests[s]);
+      MPI_Waitall(kWindow, requests.data(), MPI_STATUSES_IGNORE);
+      MPI_Recv(&ack, 1, MPI_CHAR, pair.b, 9, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      step.seconds = seconds_since(start);
+    } else if (w.rank == pair.b) {
+      for (int s = 0; s < kWindow; ++s) MPI_Irecv(slots[s].data(), n, MPI_BYTE, pair.a, 10 + s, MPI_COMM_WORLD, &requests[s]);
+      MPI_Waitall(kWindow, requests.data(), MPI_STATUSES_IGNORE);
+      MPI_Send(&ack, 1, MPI_CHAR, pair.a, 9, MPI_COMM_WORLD);
+      for (int s = 0; s < kWindow && step.error.empty(); ++s) {
+        const auto seed = message_seed(iteration, static_cast<std::uint64_t>(pair.a), s);
+        if (const std::size_t i = first_wrong_byte(slots[s].data(), bytes, seed); i != bytes) {
+          step.error = wrong_byte("bandwidth", i, iteration, pair.a, pair.b);
+        }
+      }
+    }
+    return step;
+  });
+  if (state.error_occurred()) return;
+  state.counters["bytes_per_second"] = per_second_per_iteration(static_cast<double>(kWindow) * static_cast<double>(bytes));
+  state.counters["message_bytes"] = static_cast<double>(bytes);
+}
+
+// Both ranks send a window to each other at once; both time it.
+void bibandwidth(benchmark::State& state, Pair pair, std::uint64_t bytes) {
+  const World& w = world();
+  const int n = static_cast<int>(bytes);
+  std::vector<std::vector<std::byte>> out, in;
+  std::array<MPI_Request, 2 * kWindow> requests{};
+  const bool member = w.rank == pair.a || w.rank == pair.b;
+  if (member) {
+    out.assign(kWindow, std::vector<std::byte>(bytes));
+    in.assign(kWindow, std::vector<std::byte>(bytes));
+  }
+  const int peer = w.rank == pair.a ? pair.b : pair.a;
+  run_agreed(state, MPI_COMM_WORLD, [&](std::uint64_t iteration) {
+    Step step;
+    if (!member) return step;
+    for (int s = 0; s < kWindow; ++s) {
+      fill_payload(out[s].data(), bytes, message_seed(iteration, static_cast<std::uint64_t>(w.rank), s));
+    }
+    const auto start = Clock::now();
+    for (int s = 0; s < kWindow; ++s) MPI_Irecv(in[s].data(), n, MPI_BYTE, peer, 100 + s, MPI_COMM_WORLD, &requests[s]);
+    for (int s = 0; s < kWindow; ++s) {
+      MPI_Isend(out[s].data(), n, MPI_BYTE, peer, 100 + s, MPI_COMM_WORLD, &requests[kWindow + s]);
+    }
+    MPI_Waitall(2 * kWindow, requests.data(), MPI_STATUSES_IGNORE);
+    step.seconds = seconds_since(start);
+    for (int s = 0; s < kWindow && step.error.empty(); ++s) {
+      const auto seed = message_seed(iteration, static_cast<std::uint64_t>(peer), s);
+      if (const std::size_t i = first_wrong_byte(in[s].data(), bytes, seed); i != bytes) {
+        step.error = wrong_byte("bibandwidth", i, iteration, peer, w.rank);
+      }
+    }
+    return step;
+  });
+  if (state.error_occurred()) return;
+  state.counters["bytes_per_second"] = per_second_per_iteration(2.0 * kWindow * static_cast<double>(bytes));
+  state.counters["message_bytes"] = static_cast<double>(bytes);
+}
+
+benchmark::internal::Benchmark* registered(const std::string& name, void (*run)(benchmark::State&, Pair, std::uint64_t),
+                                           Pair pair, std::uint64_t bytes) {
+  return benchmark::RegisterBenchmark(name.c_str(), run, pair, bytes)->UseManualTime();
+}
+
+}  // namespace
+
+std::vector<std::uint64_t> point_to_point_sizes(std::uint64_t max_bytes, bool with_zero) {
+  std::vector<std::uint64_t> sizes;
+  if (with_zero) sizes.push_back(0);
+  for (std::uint64_t bytes = 1; bytes <= max_bytes; bytes *= 2) sizes.push_back(bytes);
+  return sizes;
+}
+
+void register_point_to_point_benchmarks(const World& w, std::uint64_t max_bytes) {
+  const std::vector<Pair> pairs = point_to_point_pairs(w.hosts);
+  struct Family {
+    const char* kernel;
+    const char* variant;
+    bool windowed;
+    void (*run)(benchmark::State&, Pair, std::uint64_t);
+  };
+  const Family families[] = {{"pingpong", "blocking", false, pingpong},
+                             {"bandwidth", "nonblocking", true, bandwidth},
+                             {"bibandwidth", "nonblocking", true, bibandwidth}};
+  for (const Family& family : families) {
+    for (const Pair& pair : pairs) {
+      for (const std::uint64_t bytes : point_to_point_sizes(max_bytes, !family.windowed)) {
+        BenchmarkName name("mpi", family.kernel, family.variant);
+        if (family.windowed) name.param("window", kWindow);
+        name.param("placement", placement(w.hosts, pair.a, pair.b))
+            .param("rank_a", pair.a)
+            .param("rank_b", pair.b)
+            .param("bytes", static_cast<std::int64_t>(bytes));
+        registered(name.str(), family.run, pair, bytes);
+      }
+    }
+  }
+}
+
+// mpiGraph's matrix: every ordered pair a < b, an 8-byte ping-pong and a window of 64 KiB messages (large
+// enough to reach the link's rate, small enough for n^2 pairs), so the heat map shows where the host boundaries are.
+void register_pair_benchmarks(const World& w) {
+  for (int a = 0; a < w.size; ++a) {
+    for (int b = a + 1; b < w.size; ++b) {
+      const Pair pair{a, b};
+      const std::string where = placement(w.hosts, a, b);
+      registered(BenchmarkName("mpi", "pair_latency", "blocking")
+                     .param("placement", where).param("rank_a", a).param("rank_b", b).param("bytes", 8).str(),
+                 pingpong, pair, 8);
+      registered(BenchmarkName("mpi", "pair_bandwidth", "nonblocking")
+                     .param("window", kWindow).param("placement", where).param("rank_a", a).param("rank_b", b)
+                     .param("bytes", 65536).str(),
+                 bandwidth, pair, 65536);
+    }
+  }
+}
+
+}  // namespace flynn::mpi
