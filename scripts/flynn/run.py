@@ -1,5 +1,9 @@
-"""`scripts/run`: build, run every built area binary, merge their results into one
-file, cross-check against perf, plot, and print a summary."""
+"""`scripts/run`: build, run every built area binary, merge their results into one file,
+cross-check against perf, then write the plots and the report beside it and print the
+headline card.
+
+The regression checks (--baseline, --against-baseline, --against-build) are flynn.checks,
+which takes the result this module writes and judges it."""
 
 import argparse
 import os
@@ -11,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -44,6 +49,8 @@ QUICK_AREA_FLAGS = {
 BASELINE_RUNS = 3
 BASELINE_REPETITIONS = 3
 RUNS_DIR = build.REPO_ROOT / "results" / "runs"
+# As --help names it: fixed at import, so that a test pointing RUNS_DIR elsewhere still gets help.
+_RUNS_SHOWN = RUNS_DIR.relative_to(build.REPO_ROOT)
 # In the context of a --against-baseline rerun or of the other build's result of --against-build:
 # the file name of the run it was made to check. scripts/history leaves such files out.
 CHECK_OF_KEY = "flynn_check_of"
@@ -80,13 +87,30 @@ def _positive(text: str) -> int:
     return value
 
 
+_OUTPUT_HELP = """\
+Beside the result FILE.json it writes the plots FILE-<area>.png and the folder FILE-report/
+with report.html (every figure read against its limit), report.md (the same as text) and
+tables.md (every benchmark's row); the terminal gets the headline card, about 40 lines,
+with the report's path."""
+_EPILOG = """\
+Flags after `--` go to every benchmark binary unchanged,
+e.g. -- --benchmark_enable_random_interleaving=true
+
+exit status:
+  0  done
+  1  a benchmark binary failed, or a check found benchmarks slower twice
+  2  bad input (a flag, --out); or the report could not be built: then the result
+     file and its plots are kept, one `error:` line says what failed, and a check
+     still runs (what it finds slower still exits 1)"""
+
+
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     own, extra = (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
     parser = ArgumentParser(
         prog="scripts/run",
-        description=__doc__,
-        epilog="Flags after `--` go to every benchmark binary unchanged, "
-        "e.g. -- --benchmark_enable_random_interleaving=true",
+        description=__doc__.split("\n\n", 1)[0] + "\n\n" + _OUTPUT_HELP,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--quick", action="store_true", help=f"min_time {QUICK_MIN_TIME} s, working sets up to 64 MiB, 1 repetition")
     parser.add_argument(
@@ -105,12 +129,12 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     )
     parser.add_argument(
         "--out", metavar="FILE", type=Path,
-        help=f"result file (default {RUNS_DIR.relative_to(build.REPO_ROOT)}/<host>-<UTC time>.json); an existing "
-        "one, or PNGs of that name beside it, are refused without --force, and a symbolic link always is "
-        "(give the file it points to)",
+        help=f"result file (default {_RUNS_SHOWN}/<host>-<UTC time>.json); an existing "
+        "one, or PNGs or a report folder of that name beside it, are refused without --force, and a "
+        "symbolic link always is (give the file it points to)",
     )
     parser.add_argument("--force", action="store_true",
-                        help="replace an existing --out file, its PNGs and its check files")
+                        help="replace an existing --out file, its PNGs, its report folder's files and its check files")
     parser.add_argument(
         "--baseline", action="store_true",
         help="also store the result as this machine's baseline, results/baselines/<machine id>.json, "
@@ -176,44 +200,12 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
             f"{flag} needs {needed} or more repetitions over all runs: with {args.runs} x {args.repetitions} "
             f"the U test cannot reach alpha {compare.DEFAULT_ALPHA:g}"
         )
-    if args.against_baseline:
-        _check_baseline_exists(args)
     return args, extra
 
 
-def _run_settings(args: argparse.Namespace) -> dict[str, str]:
+def run_settings(args: argparse.Namespace) -> dict[str, str]:
     """What Google Benchmark does not record, yet changes the figures: compare warns when they differ."""
     return dict(zip(machine.RUN_KEYS, (args.min_time, "quick" if args.quick else "full")))
-
-
-def _check_baseline_exists(args: argparse.Namespace) -> None:
-    """Before minutes of running: this host has a baseline measured the way this run will be, and
-    this run has repetitions enough for the U test against it."""
-    needed = compare.min_repetitions(compare.DEFAULT_ALPHA, against=BASELINE_RUNS * BASELINE_REPETITIONS)
-    if args.runs * args.repetitions < needed:
-        raise FlynnError(
-            f"--against-baseline needs {needed} or more repetitions over all runs: with {args.runs} x "
-            f"{args.repetitions} the U test against a baseline of {BASELINE_RUNS} x {BASELINE_REPETITIONS} "
-            f"cannot reach alpha {compare.DEFAULT_ALPHA:g}"
-        )
-    host = socket.gethostname()
-    found = machine.host_baselines(host)
-    if not found:
-        raise FlynnError(
-            f"--against-baseline: no baseline for host {host!r} in {machine.BASELINES_DIR} "
-            "(make one with scripts/run --baseline)"
-        )
-    wanted = _run_settings(args)
-    seen = []
-    for path in found:
-        context = results.load(path).context
-        if all(str(context.get(key)) == value for key, value in wanted.items()):
-            return
-        seen.append(", ".join(f"{key} {context.get(key)!r}" for key in wanted))
-    raise FlynnError(
-        f"--against-baseline: this run would have {', '.join(f'{k} {v!r}' for k, v in wanted.items())}, "
-        f"but the baseline of host {host!r} has {'; '.join(seen)} (pass the same --quick or min_time)"
-    )
 
 
 def default_out() -> Path:
@@ -225,14 +217,14 @@ def _filter_flags(pattern: str | None) -> list[str]:
     return [] if pattern is None else [f"--benchmark_filter={pattern}"]
 
 
-def _area_flags(area: str, quick: bool) -> list[str]:
+def area_flags(area: str, quick: bool) -> list[str]:
     return QUICK_AREA_FLAGS.get(area, []) if quick else []
 
 
-def _count(path: Path, pattern: str | None, area_flags: list[str], extra: list[str] = ()) -> int:
+def count(path: Path, pattern: str | None, flags: list[str], extra: list[str] = ()) -> int:
     """How many benchmarks the binary lists for these flags. The user's flags after `--` go too,
     so that one the binaries refuse is bad input before anything runs."""
-    command = [str(path), "--benchmark_list_tests", *_filter_flags(pattern), *area_flags, *extra]
+    command = [str(path), "--benchmark_list_tests", *_filter_flags(pattern), *flags, *extra]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         lines = (completed.stderr or completed.stdout).strip().splitlines()
@@ -243,14 +235,14 @@ def _count(path: Path, pattern: str | None, area_flags: list[str], extra: list[s
     return sum(1 for line in completed.stdout.splitlines() if line.strip())
 
 
-def _selected(pattern: str | None, quick: bool, extra: list[str] = ()) -> list[Binary]:
+def selected(pattern: str | None, quick: bool, extra: list[str] = ()) -> list[Binary]:
     built, missing = [], []
     for area, name in AREAS:
         path = build.BIN_DIR / name
         (built if path.is_file() else missing).append((area, path))
     if missing:
         print(f"note: not built yet, skipped: {', '.join(path.name for _, path in missing)}", file=sys.stderr)
-    chosen = [Binary(area, path, _count(path, pattern, _area_flags(area, quick), extra)) for area, path in built]
+    chosen = [Binary(area, path, count(path, pattern, area_flags(area, quick), extra)) for area, path in built]
     return [binary for binary in chosen if binary.count > 0]
 
 
@@ -308,7 +300,7 @@ def _end_group(process: subprocess.Popen, first: int) -> None:
         process.wait()
 
 
-def _run_all(binaries: list[Binary], args: argparse.Namespace, extra: list[str],
+def run_all(binaries: list[Binary], args: argparse.Namespace, extra: list[str],
              other: Path | None = None) -> list[list[results.Result]]:
     """The results of this build's binaries, then, with `other` (a bin directory of another
     build), those of its binaries of the same names, each run right beside this build's."""
@@ -337,7 +329,7 @@ def _run_all(binaries: list[Binary], args: argparse.Namespace, extra: list[str],
                     header = (
                         f"{which}[{index}/{len(binaries)}] {shown}: {binary.count} benchmarks x {args.repetitions} repetitions"
                     )
-                    binary_flags = [*flags, *_area_flags(binary.area, args.quick)]
+                    binary_flags = [*flags, *area_flags(binary.area, args.quick)]
                     out = Path(scratch) / f"{binary.path.name}-{invocation}-{side}.json"
                     result = _run_binary(chosen, out, binary_flags, extra, header)
                     if args.runs > 1:
@@ -381,169 +373,139 @@ def _cross_check(out: Path, document: dict[str, Any], binaries: list[Binary], qu
         results.save(out, document)
 
 
-def _merge(loaded: list[results.Result], args: argparse.Namespace) -> dict[str, Any]:
+def merge(loaded: list[results.Result], args: argparse.Namespace) -> dict[str, Any]:
     document = results.merge(loaded)
-    document["context"].update(_run_settings(args))
+    document["context"].update(run_settings(args))
     return document
 
 
-def _literal(name: str) -> str:
-    """A benchmark name as a POSIX extended regex (Google Benchmark's filter), matched whole:
-    only the characters special there are escaped (an escaped `]` or `}` is undefined)."""
-    return "^" + re.sub(r"([.[\\()*+?{|^$])", r"\\\1", name) + "$"
 
 
-def _write_check(path: Path, loaded: list[results.Result], args: argparse.Namespace, checks: Path) -> results.Result:
-    """A result made to check another run: beside it, and marked so that scripts/history does
-    not take it for a run of its own."""
-    document = _merge(loaded, args)
-    document["context"][CHECK_OF_KEY] = checks.name
-    results.save(path, document)
-    return results.from_document(path, document)
+def report_dir(out: Path) -> Path:
+    """Where the report of the result `out` goes: a folder of its own, so that every run keeps its report."""
+    return out.with_name(f"{plot.stem(out)}-report")
 
 
-def _check_against_baseline(out: Path, result: results.Result, args: argparse.Namespace,
-                            extra: list[str]) -> int:
-    baseline = compare.load_baseline(result.context)
-    return _confirm(compare.compare_results(baseline, result, compare.Settings()), out, args, extra, baseline)
+def outputs(out: Path) -> list[Path]:
+    """Every file and folder a run writes beside --out: its PNGs and its report folder."""
+    return [*(out.with_name(f"{plot.stem(out)}-{area}.png") for area in plot.PLOTTERS), report_dir(out)]
 
 
-def _compare_builds(out: Path, result: results.Result, other: list[results.Result],
-                    args: argparse.Namespace, extra: list[str]) -> int:
-    """The other build is BASE: a drift of the machine moved both builds' runs alike, and the
-    paired comparison takes it out."""
-    base = _write_check(out.with_name(f"{out.stem}-base.json"), other, args, out)
-    print(f"other build: {base.path}")
-    return _confirm(compare.compare_results(base, result, compare.Settings(paired=True)), out, args, extra, None)
-
-
-def _confirm(first: compare.Report, out: Path, args: argparse.Namespace, extra: list[str],
-             baseline: results.Result | None) -> int:
-    """With hundreds of benchmarks, a few fall outside a 95% band in any run of unchanged code;
-    a real regression stays slower when run again. So what `first` found slower runs again,
-    BASELINE_RUNS times, against `baseline` or, without one, beside the other build again
-    (args.against_build), and only what is slower twice (or cannot be measured again) counts."""
-    print(compare.format_report(first, sys.stdout.isatty()), end="")
-    flagged = [c.name for c in first.compared if c.verdict == compare.SLOWER]
-    if not flagged:
-        return 0
-    pattern = "|".join(_literal(name) for name in flagged)
-    print(f"rerunning the {len(flagged)} benchmark(s) found slower", file=sys.stderr)
-    # Never fewer runs or repetitions than a baseline: a rerun too small to reach alpha would
-    # clear every benchmark it was meant to check.
-    rerun = argparse.Namespace(**{
-        **vars(args), "filter": pattern, "runs": max(args.runs, BASELINE_RUNS),
-        "repetitions": max(args.repetitions, BASELINE_REPETITIONS),
-    })
-    try:
-        binaries = _selected(pattern, args.quick, extra)
-        if binaries and args.against_build is not None:
-            binaries = _also_in(binaries, args.against_build, pattern, args.quick)
-        loaded = _run_all(binaries, rerun, extra, args.against_build) if binaries else [[]]
-    except BinaryFailed as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FINDING
-    cleared: set[str] = set()
-    if loaded[0]:
-        again = _write_check(out.with_name(f"{out.stem}-rerun.json"), loaded[0], rerun, out)
-        if baseline is None:
-            baseline = _write_check(out.with_name(f"{out.stem}-rerun-base.json"), loaded[1], rerun, out)
-        settings = compare.Settings(paired=args.against_build is not None)
-        second = compare.compare_results(baseline, again, settings, pattern)
-        print(compare.format_report(second, sys.stdout.isatty()), end="")
-        print(f"rerun: {again.path}")
-        cleared = {c.name for c in second.compared if c.verdict != compare.SLOWER}
-    # A benchmark the rerun could not measure again is not cleared.
-    confirmed = [name for name in flagged if name not in cleared]
-    print(f"slower in both runs (or not measured again): {len(confirmed)} of {len(flagged)} flagged"
-          + "".join(f"\n- {textsafe.terminal(name)}" for name in confirmed))
-    return EXIT_FINDING if confirmed else 0
-
-
-def _also_in(binaries: list[Binary], other: Path, pattern: str | None, quick: bool) -> list[Binary]:
-    """The binaries whose namesake in `other` lists benchmarks for the same flags: a family the
-    change adds, or an area flag an older build lacks, is skipped with a note, not run and failed."""
-    shared, skipped = [], []
-    for binary in binaries:
-        theirs = other / binary.path.name
-        try:
-            found = theirs.is_file() and _count(theirs, pattern, _area_flags(binary.area, quick)) > 0
-        except BinaryFailed as error:
-            raise FlynnError(f"--against-build: {error}") from None
-        (shared if found else skipped).append(binary)
-    if skipped:
-        print(f"note: nothing to run beside them in {other}, skipped: "
-              f"{', '.join(binary.path.name for binary in skipped)}", file=sys.stderr)
-    if not shared:
-        raise FlynnError(f"--against-build {other}: none of the selected binaries is there with these benchmarks")
-    return shared
-
-
-def outputs(out: Path, args: argparse.Namespace) -> list[Path]:
-    """Every file this run may write beside --out: its PNGs and the files of the checks."""
-    beside = [out.with_name(f"{plot.stem(out)}-{area}.png") for area in plot.PLOTTERS]
-    if args.against_baseline or args.against_build is not None:
-        beside += [out.with_name(f"{out.stem}-{suffix}.json") for suffix in ("base", "rerun", "rerun-base")]
-    return beside
-
-
-def check_out(out: Path, args: argparse.Namespace) -> None:
-    """Before building or running anything: --out can be written, and nothing there is replaced
-    unless --force says so. A symbolic link is refused even then: replacing the link with a file
-    or writing through it to somewhere else would both surprise someone."""
+def check_out(out: Path, args: argparse.Namespace, also: list[Path] = ()) -> None:
+    """Before building or running anything: --out can be written, and nothing there (nor `also`,
+    a check's files) is replaced unless --force says so. A symbolic link is refused even then:
+    replacing the link with a file or writing through it to somewhere else would both surprise someone."""
     if out.is_symlink():
         raise FlynnError(f"--out {out}: is a symbolic link (to {os.readlink(out)}); give the file itself")
     results.check_writable(out, "--out")
+    folder = report_dir(out)
+    if folder.exists() and not folder.is_dir():
+        raise FlynnError(f"--out {out}: {folder} is in the way of its report folder and is not a directory")
     if args.force:
         return
-    existing = [path for path in [out, *outputs(out, args)] if path.exists() or path.is_symlink()]
+    existing = [path for path in [out, *outputs(out), *also] if path.exists() or path.is_symlink()]
     if existing:
         raise FlynnError(f"--out {out}: would replace {', '.join(str(path) for path in existing)}; "
                          "pass --force to replace, or choose another --out")
 
 
-@entry_point
-def main(argv: list[str]) -> int:
-    args, extra = parse_args(argv)
-    out = args.out or default_out()
-    check_out(out, args)
-    build.build()
-    try:
-        binaries = _selected(args.filter, args.quick, extra)
-        if not binaries:
-            raise FlynnError(
-                "no benchmark matches" + (f" --filter {args.filter!r}" if args.filter else "")
-                + f" in the binaries under {build.BIN_DIR}"
-            )
-        if args.against_build is not None:
-            binaries = _also_in(binaries, args.against_build, args.filter, args.quick)
-        loaded, *other = _run_all(binaries, args, extra, args.against_build)
-    except BinaryFailed as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FINDING
+@dataclass
+class Measured:
+    """A run written to its result file: what the plots, the report and the checks start from."""
 
-    document = _merge(loaded, args)
+    out: Path
+    document: dict[str, Any]
+    result: results.Result
+    # With --against-build, the other build's results, one per binary.
+    other: list[results.Result] | None = None
+
+
+def measure(out: Path, args: argparse.Namespace, extra: list[str],
+            select: Callable[[list[Binary]], list[Binary]] | None = None) -> Measured:
+    """Builds, runs the binaries (those `select` keeps) and writes the result to `out`.
+    Raises BinaryFailed for a binary that fails, before anything is written."""
+    build.build()
+    binaries = selected(args.filter, args.quick, extra)
+    if not binaries:
+        raise FlynnError(
+            "no benchmark matches" + (f" --filter {args.filter!r}" if args.filter else "")
+            + f" in the binaries under {build.BIN_DIR}"
+        )
+    if select is not None:
+        binaries = select(binaries)
+    loaded, *other = run_all(binaries, args, extra, args.against_build)
+    document = merge(loaded, args)
     if args.vm is not None:
         vm.mark_emulated(document["context"], args.vm)
     # Written before the cross-check, so a hang or Ctrl-C there keeps the data.
     results.save(out, document)
     if args.vm is None:  # perf on this host says nothing about an emulated guest
         _cross_check(out, document, binaries, args.quick)
-    baseline = None
-    if args.baseline:
-        baseline = machine.baseline_path(machine.identity(document["context"]))
-        results.save(baseline, document)
     numa = [result for binary, result in zip(binaries, loaded) if binary.area == "numa"]
     if numa and numa[0].context.get("topology_numa_nodes") == "1":
         print("note: 1 NUMA node: remote-memory pairs are skipped", file=sys.stderr)
+    return Measured(out, document, results.from_document(out, document), other[0] if other else None)
 
-    result = results.from_document(out, document)
-    plots = plot.write_plots(result, out.parent)
-    print(summary.format_summary(result))
+
+def write_report(result: results.Result) -> str:
+    """The report of the result file beside it, with every benchmark's row in tables.md; the card."""
+    # Imported here, not at the top: the report reaches back into this module for RUNS_DIR and
+    # CHECK_OF_KEY (to find the machine's stored runs), and --help or a refused flag needs none of it.
+    from flynn.report import output
+
+    folder = report_dir(result.path)
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as error:
+        raise FlynnError(f"{folder}: cannot create it: {error.strerror or error}") from None
+    tables = folder / "tables.md"
+    try:
+        output.write_text_atomic(tables, summary.format_summary(result))
+    except OSError as error:
+        raise FlynnError(f"{tables}: cannot write it: {error.strerror or error}") from None
+    _, written, card = output.report([result.path], folder)
+    return card
+
+
+def present(measured: Measured, lines: list[str] = ()) -> int:
+    """The plots and the report of a written result, and what the terminal shows of them: the
+    paths, then the card. 2 when the report cannot be built; the result and plots stay."""
+    out = measured.out
+    plots = plot.write_plots(measured.result, out.parent)
     print(f"result: {out}")
-    if baseline is not None:
-        print(f"baseline: {baseline}")
+    for line in lines:
+        print(line)
     print(f"plots: {' '.join(str(path) for path in plots) or 'none'}")
-    if other:
-        return _compare_builds(out, result, other[0], args, extra)
-    return _check_against_baseline(out, result, args, extra) if args.against_baseline else 0
+    sys.stdout.flush()
+    try:
+        card = write_report(measured.result)
+    except FlynnError as error:
+        failed = str(error)
+    except Exception as error:  # noqa: BLE001  (a broken reading must not cost the run its exit message)
+        failed = f"{type(error).__name__}: {error}"
+    else:
+        print(f"tables: {report_dir(out) / 'tables.md'}")
+        print(card, end="")
+        return 0
+    print(f"error: the report of {out} could not be built: {textsafe.terminal(failed)}; "
+          "the result and its plots are kept", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+@entry_point
+def main(argv: list[str]) -> int:
+    args, extra = parse_args(argv)
+    if args.baseline or args.against_baseline or args.against_build is not None:
+        # flynn.checks sits over this module (it runs binaries through it), so it is imported
+        # here, where a checked run is handed over to it, and never at the top.
+        from flynn import checks
+
+        return checks.main(args, extra)
+    out = args.out or default_out()
+    check_out(out, args)
+    try:
+        measured = measure(out, args, extra)
+    except BinaryFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FINDING
+    return present(measured)
