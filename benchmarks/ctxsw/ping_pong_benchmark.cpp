@@ -14,6 +14,7 @@
 #include "ctxsw/ping_pong.h"
 #include "harness/counters.h"
 #include "harness/names.h"
+#include "harness/perf_counters.h"
 #include "harness/placement.h"
 #include "harness/shared_memory.h"
 #include "harness/switch_counts.h"
@@ -31,6 +32,7 @@ bool sweeps_working_set(Placement placement) { return placement == Placement::sa
 
 struct PartnerReport {
   SwitchCounts switches;
+  perf::Reading counters;  // the partner's own groups: a forked partner cannot be inherited
   std::uint64_t answered = 0;
 };
 
@@ -48,16 +50,27 @@ void partner_side(Channel<Bell>& channel, int cpu, std::size_t bytes) {
   std::vector<std::byte> working_set(bytes);
   // Counting starts after the warm-up message, so the counts cover the timed run only.
   const std::uint32_t warm_up = channel.to_partner.wait();
+  // Opened by the partner itself, thread or process alike, so its setup is never counted.
+  perf::ThreadCounters counters;
+  counters.start();
   const SwitchCounts before = SwitchCounts::of_this_thread();
   channel.to_initiator.ring(warm_up + 1);
   channel.report.answered = 1 + answer_until_stop(channel.to_partner, channel.to_initiator, working_set);
   channel.report.switches = SwitchCounts::of_this_thread() - before;
+  channel.report.counters = counters.stop();
 }
 
 // On one CPU the waker is often preempted by the woken side before it blocks, so a switch
-// shows as voluntary or involuntary; their sum is the switch count per hand-off.
-void report_switches(benchmark::State& state, const SwitchCounts& switches, double handoffs) {
-  state.counters["switches_per_op"] = static_cast<double>(switches.voluntary + switches.involuntary) / handoffs;
+// shows as voluntary or involuntary; their sum is getrusage's switch count per hand-off. The proof,
+// switches_per_op, is the kernel's own count (perf's context-switches) where it could be opened,
+// with getrusage's sum beside it as a cross-check; else getrusage's.
+void report_switches(benchmark::State& state, const SwitchCounts& switches, const perf::Reading& counters,
+                     double handoffs, std::string_view op) {
+  const double rusage = static_cast<double>(switches.voluntary + switches.involuntary) / handoffs;
+  state.counters["rusage_switches_per_op"] = rusage;
+  state.counters["switches_per_op"] =
+      counters.has(perf::Event::context_switches) ? counters[perf::Event::context_switches] / handoffs : rusage;
+  perf::report(state, counters, op, handoffs / static_cast<double>(state.iterations()));
   state.counters["voluntary_switches_per_op"] = static_cast<double>(switches.voluntary) / handoffs;
   state.counters["involuntary_switches_per_op"] = static_cast<double>(switches.involuntary) / handoffs;
 }
@@ -72,11 +85,15 @@ void ping_pong(benchmark::State& state, Model model, const PairPlan& plan, std::
 
   std::uint64_t k = 0;
   std::uint64_t in_order = round_trip(channel->to_partner, channel->to_initiator, k++, working_set);
+  // Read at the loop's ends only: a read inside it would cost more than some hand-offs.
+  perf::ThreadCounters counters;
+  counters.start();
   const SwitchCounts before = SwitchCounts::of_this_thread();
   for (auto _ : state) {
     in_order += round_trip(channel->to_partner, channel->to_initiator, k++, working_set);
   }
   const SwitchCounts mine = SwitchCounts::of_this_thread() - before;
+  perf::Reading both = counters.stop();
   channel->to_partner.ring(kStop);
   partner.join();
 
@@ -86,7 +103,8 @@ void ping_pong(benchmark::State& state, Model model, const PairPlan& plan, std::
   // A round trip is two hand-offs, each one a switch when the waiter has to block.
   const double handoffs = 2.0 * static_cast<double>(state.iterations());
   state.counters["ns_per_switch"] = ns_per_event(2);
-  report_switches(state, mine + channel->report.switches, handoffs);
+  both += channel->report.counters;
+  report_switches(state, mine + channel->report.switches, both, handoffs, "switch");
 }
 
 template <class Bell>
@@ -98,15 +116,18 @@ void alone(benchmark::State& state, std::size_t bytes) {
   std::vector<std::byte> working_set(bytes);
   std::uint64_t k = 0;
   std::uint64_t wrong = 0;
+  perf::ThreadCounters counters;
+  counters.start();
   const SwitchCounts before = SwitchCounts::of_this_thread();
   for (auto _ : state) {
     wrong += ring_and_take(bell, k, working_set) != ping_message(k);
     ++k;
   }
   const SwitchCounts mine = SwitchCounts::of_this_thread() - before;
+  const perf::Reading reading = counters.stop();
   if (wrong != 0) return state.SkipWithError("the bell returned a different message");
   state.counters["ns_per_handoff"] = ns_per_event(1);
-  report_switches(state, mine, static_cast<double>(state.iterations()));
+  report_switches(state, mine, reading, static_cast<double>(state.iterations()), "handoff");
 }
 
 template <class Bell>

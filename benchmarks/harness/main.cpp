@@ -13,6 +13,7 @@
 #include "harness/context.h"
 #include "harness/environment.h"
 #include "harness/output_file.h"
+#include "harness/perf_counters.h"
 #include "harness/topology.h"
 
 int main(int argc, char** argv) {
@@ -22,6 +23,14 @@ int main(int argc, char** argv) {
   benchmark::BenchmarkReporter* display = nullptr;
   try {
     flynn::Options options = flynn::Options::extract(argc, argv);
+    // The kernel's and the CPU's counters around each timed loop: auto (software events, and the
+    // hardware ones where a PMU lets them open), software, none, or a list of events.
+    const std::string counters = options.take_text("counters", "auto");
+    if (counters == "list") {
+      std::fputs(flynn::perf::list_text().c_str(), stdout);
+      return 0;
+    }
+    flynn::perf::select(flynn::perf::Selection::parse(counters));
     flynn::check_benchmark_flags(argc, argv);
     // Google Benchmark is given the arguments with --benchmark_out naming a temporary file.
     output = std::make_unique<flynn::OutputFile>(argc, argv);
@@ -34,6 +43,7 @@ int main(int argc, char** argv) {
     flynn::register_area_benchmarks(topology, options);
     options.require_all_taken();
     flynn::add_machine_context(topology);
+    flynn::perf::add_context();
     // Only now: registration may re-execute the binary (ensure_environment).
     output->create();
     // Counters in their own units on the console (ns_per_load=204.5 ns); the JSON is unchanged.

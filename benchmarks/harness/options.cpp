@@ -82,6 +82,12 @@ std::uint64_t Options::take_bytes(const std::string& key, std::uint64_t fallback
   return bytes;
 }
 
+std::string Options::take_text(const std::string& key, std::string fallback) {
+  taken_.push_back(key);
+  const auto found = values_.find(key);
+  return found == values_.end() ? fallback : found->second;
+}
+
 std::vector<int> Options::take_int_list(const std::string& key, std::vector<int> fallback, const ListRule& rule) {
   taken_.push_back(key);
   const auto found = values_.find(key);

@@ -42,6 +42,8 @@ class Options {
   // A size in bytes: a positive integer with an optional K, M or G suffix (powers of 1024), at
   // most kMaxFlagBytes. Throws std::invalid_argument naming the flag when the value is not one.
   std::uint64_t take_bytes(const std::string& key, std::uint64_t fallback);
+  // The flag's text as given, or `fallback`; the caller checks it.
+  std::string take_text(const std::string& key, std::string fallback);
   // A comma-separated list of integers ("0,1" or "1,2,4") that keeps `rule`. Throws
   // std::invalid_argument naming the flag when an element is not one, is out of range or
   // repeated, or when the list is shorter than the rule asks. The fallback is not checked.

@@ -12,6 +12,7 @@
 
 #include "harness/counters.h"
 #include "harness/names.h"
+#include "harness/perf_counters.h"
 #include "mimd/compute.h"
 #include "mimd/mimd_benchmarks.h"
 #include "mimd/stream.h"
@@ -73,20 +74,30 @@ void report_rates(benchmark::State& state, Work per_iteration) {
   if (per_iteration.bytes > 0) state.counters["bytes_per_second"] = per_second_per_iteration(per_iteration.bytes);
 }
 
+// Every iteration is one parallel region: cpu_migrations_per_region is 0 in a team bound one
+// thread per single-PU place, and ipc (where a PMU counts) is the compute kernel's per thread count.
+void report_team(benchmark::State& state, const perf::Reading& counted) { perf::report(state, counted, "region", 1); }
+
 void compute(benchmark::State& state, std::size_t n, int threads) {
   if (!report_threads(state, threads)) return;
   const std::vector<float> x(n, 0.5f);
+  perf::TeamCounters counters(team_thread_ids(threads));
+  counters.start();
   for (auto _ : state) benchmark::DoNotOptimize(parallel_poly(x.data(), n, kComputePasses, threads));
+  report_team(state, counters.stop());
   report_rates(state, {compute_flops_per_element() * static_cast<double>(n) * kComputePasses, 0});
 }
 
 void stream_op(benchmark::State& state, const StreamTraits& traits, std::size_t n, int threads) {
   if (!report_threads(state, threads)) return;
   const StreamArrays& arrays = stream_arrays(n, threads);
+  perf::TeamCounters counters(team_thread_ids(threads));
+  counters.start();
   for (auto _ : state) {
     stream(traits.op, arrays, 3.0, threads);
     benchmark::ClobberMemory();
   }
+  report_team(state, counters.stop());
   const auto elements = static_cast<double>(n);
   report_rates(state, {traits.flops_per_element * elements, traits.bytes_per_element * elements});
 }
@@ -94,10 +105,13 @@ void stream_op(benchmark::State& state, const StreamTraits& traits, std::size_t 
 void mixed_op(benchmark::State& state, std::size_t n, int threads) {
   if (!report_threads(state, threads)) return;
   const StreamArrays& arrays = stream_arrays(n, threads);
+  perf::TeamCounters counters(team_thread_ids(threads));
+  counters.start();
   for (auto _ : state) {
     mixed(arrays, threads);
     benchmark::ClobberMemory();
   }
+  report_team(state, counters.stop());
   const auto elements = static_cast<double>(n);
   report_rates(state, {kMixedFlopsPerElement * elements, kMixedBytesPerElement * elements});
 }

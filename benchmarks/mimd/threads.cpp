@@ -2,6 +2,7 @@
 
 #include <omp.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -54,6 +55,13 @@ BindingCheck check_binding(int threads) {
     check.threads_seen = omp_get_num_threads();
   }
   return check;
+}
+
+std::vector<pid_t> team_thread_ids(int threads) {
+  std::vector<pid_t> tids(static_cast<std::size_t>(threads), 0);
+#pragma omp parallel num_threads(threads)
+  tids[static_cast<std::size_t>(omp_get_thread_num())] = gettid();
+  return tids;
 }
 
 }  // namespace flynn::mimd

@@ -2,6 +2,8 @@
 // binding put them.
 #pragma once
 
+#include <sys/types.h>
+
 #include <vector>
 
 #include "harness/options.h"
@@ -23,6 +25,11 @@ struct BindingCheck {
 // Runs one parallel region of `threads` threads; each checks with sched_getcpu() that it runs
 // inside its OpenMP place.
 BindingCheck check_binding(int threads);
+
+// The thread ids of the OpenMP team of `threads` threads, in thread-number order. libgomp keeps
+// its pool, so the next regions of that size run on these same threads: their counters are
+// opened by id (perf::TeamCounters), one group per team member.
+std::vector<pid_t> team_thread_ids(int threads);
 
 }  // namespace flynn::mimd
 

@@ -10,6 +10,7 @@
 
 #include "harness/counters.h"
 #include "harness/names.h"
+#include "harness/perf_counters.h"
 #include "memory/chase.h"
 #include "memory/stream.h"
 #include "numa/buffers.h"
@@ -60,14 +61,19 @@ void timed_chase(benchmark::State& state, ChaseBuffer& buffer, std::atomic<Chase
   // sizing calls, whose timings it discards, warm a larger set, and a gigabyte's lap would take
   // seconds of TLB misses on every call.
   const memory::ChaseNode* p = memory::chase(buffer.position, std::min<std::uint64_t>(buffer.nodes, kMaxWarmUpLoads));
+  // minor_faults_per_load must be 0: every page was first touched when the buffer was placed.
+  perf::ThreadCounters counters;
   if (phase != nullptr) phase->store(ChasePhase::timing);
+  counters.start();
   for (auto _ : state) p = memory::chase(p, kLoadsPerIteration);
+  const perf::Reading counted = counters.stop();
   if (phase != nullptr) phase->store(ChasePhase::done);
   buffer.position = p;
   state.counters["ns_per_load"] = ns_per_event(kLoadsPerIteration);
   state.counters["cycles_per_load"] = cycles_per_event(kLoadsPerIteration);
   state.counters["bytes"] = static_cast<double>(buffer.region.bytes());
   if (buffer.thp_pct) state.counters["thp_pct"] = *buffer.thp_pct;
+  perf::report(state, counted, "load", static_cast<double>(kLoadsPerIteration));
 }
 
 namespace {

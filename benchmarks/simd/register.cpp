@@ -13,6 +13,7 @@
 
 #include "harness/area.h"
 #include "harness/counters.h"
+#include "harness/perf_counters.h"
 #include "harness/free_memory.h"
 #include "harness/names.h"
 #include "simd/kernels.h"
@@ -76,13 +77,17 @@ void run(benchmark::State& state, const KernelTraits& kernel, const Variant& var
   }
   const KernelSet<T>& kernels = variant.kernels<T>();
   const auto lanes = static_cast<double>(kernels.lanes());
+  perf::Reading counted;
   const auto timed = [&](auto call) {
     call();  // discarded warm-up, as STREAM does: first touch, caches and TLB in steady state
+    perf::ThreadCounters counters;
+    counters.start();
     for (auto _ : state) {
       T result = call();
       benchmark::DoNotOptimize(result);
       benchmark::ClobberMemory();
     }
+    counted = counters.stop();
   };
 
   double elements = 0;  // per iteration, in the unit of kernel.flops_per_element
@@ -109,6 +114,9 @@ void run(benchmark::State& state, const KernelTraits& kernel, const Variant& var
   state.counters["flops_per_second"] = per_second_per_iteration(flops);
   state.counters["flops_per_cycle"] = per_cycle_per_iteration(flops);
   state.counters["lanes"] = lanes;
+  // instructions_per_element near 1/lanes for a vector kernel (where a PMU counts): the ISA
+  // confirmed at run time, as the disassembly test confirms it in the binary.
+  perf::report(state, counted, "element", elements);
 }
 
 template <class T>

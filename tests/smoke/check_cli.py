@@ -73,6 +73,29 @@ def check_output_file(binary: str, failures: Failures) -> None:
         failures.check(leftovers() == [], f"a good run left {leftovers()}")
 
 
+EVENTS = ("context_switches", "cpu_migrations", "minor_faults", "major_faults", "task_clock_ns",
+          "cycles", "instructions", "branch_misses", "l1d_read_misses", "llc_misses", "dtlb_misses")
+
+
+def check_counters_flag(binary: str, failures: Failures) -> None:
+    """--flynn_counters=list says for every event whether it counts here and why not; a bad value
+    is one error line and exit 2."""
+    listed = subprocess.run([binary, "--flynn_counters=list"], capture_output=True, text=True)
+    lines = listed.stdout.splitlines()
+    failures.check(listed.returncode == 0, f"{binary} --flynn_counters=list: exit {listed.returncode}")
+    failures.check(bool(lines) and lines[0].startswith("perf_counters: "),
+                   f"{binary} --flynn_counters=list does not start with the summary: {lines[:1]}")
+    for event in EVENTS:
+        row = [line for line in lines if line.split()[:1] == [event]]
+        failures.check(len(row) == 1 and ("counted" in row[0] or "absent: " in row[0]),
+                       f"{binary} --flynn_counters=list: no verdict for {event}: {row}")
+    for bad in ("--flynn_counters=bogus", "--flynn_counters=cycles,cycles", "--flynn_counters="):
+        done = refusal(binary, bad)
+        failures.refused(done, f"{binary} {bad}")
+        failures.check(len(done.stderr.strip().splitlines()) == 1 and "--flynn_counters" in done.stderr,
+                       f"{binary} {bad}: not one line naming the flag: {done.stderr!r}")
+
+
 def main(binaries: list[str]) -> int:
     failures = Failures()
     for binary in binaries:
@@ -96,6 +119,7 @@ def main(binaries: list[str]) -> int:
             failures.check(named in last, f"{binary} {flag}: the error does not name {named}: {last!r}")
         if os.path.basename(binary) == "flynn_ctxsw":
             check_output_file(binary, failures)
+        check_counters_flag(binary, failures)
         print(f"{binary}: {len(names)} names checked")
     return failures.exit_code()
 

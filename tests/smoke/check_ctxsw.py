@@ -14,6 +14,10 @@ def main(binary: str) -> int:
     failures = Failures()
     context, runs = run_listed(binary, failures, "--benchmark_min_time=0.01")
     failures.check("cpu_model" in context, "context lacks the machine description")
+    summary = context.get("perf_counters", "")
+    failures.check(bool(summary), "context lacks perf_counters (what the kernel and the CPU counted)")
+    # The kernel's switch count is present exactly where the context says software events count.
+    kernel_counts = summary.startswith("software")
     work_per_thread: dict[int, float] = {}
     for name, run in runs.items():
         parsed = parse(name)
@@ -38,6 +42,20 @@ def main(binary: str) -> int:
             # Sharing one CPU, every hand-off must switch: about one switch per op.
             failures.check(0.7 <= run["switches_per_op"] <= 1.5,
                            f"{name}: {run['switches_per_op']:.2f} switches per hand-off, expected about 1")
+        if parsed.variant in ("threads", "processes"):
+            kernel = run.get("context_switches_per_switch")
+            failures.check((kernel is not None) == kernel_counts,
+                           f"{name}: context_switches_per_switch {'missing' if kernel is None else 'present'}"
+                           f" with perf_counters '{summary}'")
+            if kernel is not None:
+                # The proof is the kernel's count; getrusage's sum is its cross-check.
+                failures.check(run["switches_per_op"] == kernel, f"{name}: switches_per_op is not the kernel's count")
+                rusage = run["rusage_switches_per_op"]
+                failures.check(abs(kernel - rusage) <= 0.1 * max(kernel, rusage) + 0.02,
+                               f"{name}: kernel {kernel:.3f} vs getrusage {rusage:.3f} switches per hand-off")
+            for absent in ("cycles", "instructions", "llc_misses"):
+                if "hardware: " in summary:
+                    failures.check(f"{absent}_per_switch" not in run, f"{name}: {absent} counted without a PMU")
     if 1 in work_per_thread and 4 in work_per_thread:
         # Four threads on one CPU each get about a quarter of it.
         failures.check(work_per_thread[4] < 0.6 * work_per_thread[1],

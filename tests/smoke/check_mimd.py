@@ -16,6 +16,9 @@ def main(binary: str) -> int:
     failures = Failures()
     context, runs = run_listed(binary, failures, "--benchmark_min_time=0.01", "--flynn_stream_bytes=4M")
     failures.check(context.get("omp_places") == "cores", "the harness did not set OMP_PLACES=cores")
+    # One PU per core: each thread's place is one CPU, so a bound team never migrates.
+    single_pu_places = context.get("topology_cores") == context.get("topology_pus")
+    migrations_counted = context.get("perf_counters", "").startswith("software")
     for name, run in runs.items():
         if run.get("error_occurred"):
             failures.check(False, f"{name} failed: {run.get('error_message')!r}")
@@ -29,6 +32,12 @@ def main(binary: str) -> int:
                            f"{name} lacks flops_per_second")
             if parsed.kernel != "compute":
                 failures.check(run.get("bytes_per_second", 0) > 0, f"{name} lacks bytes_per_second")
+            failures.check(("cpu_migrations_per_region" in run) == migrations_counted,
+                           f"{name}: cpu_migrations_per_region present={'cpu_migrations_per_region' in run}, "
+                           f"perf_counters {context.get('perf_counters')!r}")
+            if migrations_counted and single_pu_places:
+                failures.check(run["cpu_migrations_per_region"] == 0,
+                               f"{name}: {run['cpu_migrations_per_region']} migrations per region in a bound team")
         elif parsed.kernel == "schedule":
             failures.check(run.get("load_imbalance", 0) >= 1.0, f"{name}: load_imbalance below 1")
         elif parsed.kernel == "overhead":

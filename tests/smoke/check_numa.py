@@ -48,6 +48,8 @@ def main(binary: str) -> int:
     runs = {run["name"]: run for run in result["benchmarks"]}
     failures.check(expected == set(runs), f"listed but not run: {sorted(expected - set(runs))[:5]}")
     one_node = result["context"].get("topology_numa_nodes") == "1"
+    # The kernel counts page faults where the context says the software events count.
+    faults_counted = result["context"].get("perf_counters", "").startswith("software")
     sweep_max = 0
     for name, run in runs.items():
         parsed = parse(name)
@@ -67,6 +69,17 @@ def main(binary: str) -> int:
             failures.check(run.get("thp_pct") == 0, f"{name}: normal pages became huge ({run.get('thp_pct')}%)")
         if parsed.kernel == "chase":
             sweep_max = max(sweep_max, int(parsed.params["bytes"]))
+        if parsed.kernel in ("chase", "loaded_chase"):
+            # First touch happens when the buffer is placed: no page fault inside the timed loop.
+            failures.check(("minor_faults_per_load" in run) == faults_counted,
+                           f"{name}: minor_faults_per_load present={'minor_faults_per_load' in run}, "
+                           f"perf_counters {result['context'].get('perf_counters')!r}")
+            if faults_counted:
+                failures.check(run["minor_faults_per_load"] == 0 and run["major_faults_per_load"] == 0,
+                               f"{name}: {run['minor_faults_per_load']} minor, {run['major_faults_per_load']} "
+                               "major page faults per load inside the timed loop")
+            if "llc_misses_per_load" in run and parsed.kernel == "chase" and int(parsed.params["bytes"]) <= 4096:
+                failures.check(run["llc_misses_per_load"] < 0.05, f"{name}: L1-sized chase misses the LLC")
     chased = {parse(name).variant for name in runs if parse(name).kernel == "chase"}
     failures.check(chased == CHASE_VARIANTS, f"chase variants {sorted(chased)}, expected {sorted(CHASE_VARIANTS)}")
     failures.check(sweep_max == MAX_BYTES, f"the sweep ends at {sweep_max} bytes, not --flynn_max_bytes={MAX_BYTES}")

@@ -32,6 +32,15 @@ def main(binary: str) -> int:
         isa = parsed.variant
         lanes = 1 if isa == "scalar" else VECTOR_BYTES[isa] // DTYPE_BYTES[parsed.tokens[0]]
         failures.check(run.get("lanes") == lanes, f"{name}: lanes {run.get('lanes')}, expected {lanes}")
+        # Without a PMU the instruction count is absent, never 0; with one, a vector FMA chain
+        # retires about one instruction per `lanes` elements: the ISA confirmed at run time.
+        hardware_absent = "(hardware: " in context.get("perf_counters", "")
+        if hardware_absent:
+            failures.check("instructions_per_element" not in run and "ipc" not in run,
+                           f"{name}: instructions counted with {context.get('perf_counters')!r}")
+        elif "instructions_per_element" in run and parsed.kernel == "fma_peak":
+            failures.check(run["instructions_per_element"] <= 1.5 / lanes,
+                           f"{name}: {run['instructions_per_element']:.3f} instructions per element, lanes {lanes}")
     failures.check(measured > 0, "every benchmark was skipped")
     bad = refusal(binary, "--flynn_max_bytes=-3")
     failures.refused(bad, "--flynn_max_bytes=-3")

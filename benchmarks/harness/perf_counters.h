@@ -1,0 +1,171 @@
+// The kernel's and the CPU's own counts around a timed loop (perf_event_open): context switches,
+// migrations and page faults from the kernel, cycles, instructions and cache misses from the PMU.
+//
+// Two groups per measured thread. The software events go in a group of their own, opened WITHOUT
+// exclude_kernel: a switch or a migration happens in the kernel, so under exclude_kernel it reads
+// 0 (`perf stat -e context-switches:u` counts 0 on 20,030 switches), and a software event in a
+// group with hardware events stops whenever the hardware group cannot be scheduled. The hardware
+// events go in a second group with exclude_kernel=1 (perf_event_paranoid 2 forbids more to a user)
+// and are scaled by time_enabled / time_running when the PMU was multiplexed.
+//
+// An event that cannot be opened is absent, never 0, and the reason is said once in the context.
+#pragma once
+
+#include <benchmark/benchmark.h>
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace flynn::perf {
+
+enum class Event : int {
+  context_switches,
+  cpu_migrations,
+  minor_faults,
+  major_faults,
+  task_clock_ns,
+  cycles,
+  instructions,
+  branch_misses,
+  l1d_read_misses,
+  llc_misses,
+  dtlb_misses,
+};
+constexpr int kEventCount = 11;
+
+// One event as perf_event_open takes it: Linux's generic ids (PERF_TYPE_SOFTWARE, _HARDWARE,
+// _HW_CACHE), which every PMU driver maps to its own events.
+struct EventSpec {
+  const char* name;  // the token in --flynn_counters and in the JSON counters
+  bool hardware;     // opened in the hardware group, with exclude_kernel
+  std::uint32_t type;
+  std::uint64_t config;
+};
+
+const std::array<EventSpec, kEventCount>& event_table();
+const EventSpec& spec(Event event);
+std::optional<Event> event_named(std::string_view name);
+
+// Why `spec` cannot be opened on this machine, from the errno perf_event_open gave ("no PMU,
+// ENOENT", "perf_event_paranoid 2, EACCES").
+std::string reason(const EventSpec& spec, int error);
+// Opens `spec` alone for the calling thread (and closes it): 0 when it opens, else the errno.
+int try_open(const EventSpec& spec);
+
+// What one or more threads counted over one timed loop. Plain data, so a forked partner hands it
+// back through shared memory.
+struct Reading {
+  std::array<double, kEventCount> value{};  // scaled for multiplexing
+  std::array<bool, kEventCount> present{};
+  // The hardware group's time_running / time_enabled (1: never multiplexed), the least over the
+  // threads summed; 0 when no hardware event was counted.
+  double hardware_running_fraction = 0;
+  int threads = 0;  // threads summed into this reading
+
+  bool has(Event event) const { return present[static_cast<int>(event)]; }
+  double operator[](Event event) const { return value[static_cast<int>(event)]; }
+  // Sums another thread's reading: an event stays present only if both counted it.
+  Reading& operator+=(const Reading& other);
+};
+
+// One perf_event group: a leader and its members, counted together.
+class Group {
+ public:
+  // Opens `specs` for thread `tid` (0: the calling thread) on any CPU, disabled. An event that
+  // fails to open is left out with its errno; the group is made of the others.
+  Group(const std::vector<EventSpec>& specs, bool exclude_kernel, pid_t tid = 0);
+  ~Group();
+  Group(const Group&) = delete;
+  Group& operator=(const Group&) = delete;
+
+  bool opened(std::size_t i) const { return fds_[i] >= 0; }
+  int error(std::size_t i) const { return errors_[i]; }
+  bool any_open() const { return leader_ >= 0; }
+  void start();  // reset and enable every member at once
+  // Disables the group and reads it (one read(2) of PERF_FORMAT_GROUP): the scaled values, nullopt
+  // for an event not opened or never scheduled.
+  struct Values {
+    std::vector<std::optional<double>> scaled;
+    std::uint64_t time_enabled = 0;
+    std::uint64_t time_running = 0;
+  };
+  Values stop();
+  // Reads without disabling; what stop() does besides the disable: the counters' own cost.
+  bool read_raw(std::uint64_t* buffer, std::size_t words) const;
+
+ private:
+  std::vector<int> fds_;
+  std::vector<int> errors_;
+  int leader_ = -1;
+};
+
+// The events --flynn_counters chose, and which of them this machine can count.
+struct Selection {
+  std::string mode = "auto";  // auto, software, none, or the event list as given
+  std::vector<Event> wanted;
+  std::vector<Event> available;
+  struct Absent {
+    Event event;
+    int error;
+    std::string reason;
+  };
+  std::vector<Absent> absent;
+
+  // Parses the flag's value ("auto", "software", "none", "cycles,context_switches") and probes
+  // the events it names. Throws std::invalid_argument for anything else; "list" is main's.
+  static Selection parse(std::string_view text);
+  // The context line: "software (hardware: no PMU, ENOENT)".
+  std::string summary() const;
+  bool counts(Event event) const;
+};
+
+// The process-wide selection, set once by main before the benchmarks run (default: auto).
+void select(Selection selection);
+const Selection& selection();
+
+// What --flynn_counters=list prints: every event, whether this machine counts it, and why not.
+std::string list_text();
+
+// One measured thread's two groups (software, hardware) over the selection's available events.
+class ThreadCounters {
+ public:
+  explicit ThreadCounters(pid_t tid = 0) : ThreadCounters(selection().available, tid) {}
+  ThreadCounters(const std::vector<Event>& events, pid_t tid);
+  void start();
+  Reading stop();
+
+ private:
+  std::vector<Event> software_events_, hardware_events_;
+  std::optional<Group> software_, hardware_;
+};
+
+// Counters for several threads (a bound team, by thread id), summed on stop.
+class TeamCounters {
+ public:
+  explicit TeamCounters(const std::vector<pid_t>& tids);
+  void start();
+  Reading stop();
+
+ private:
+  std::vector<std::unique_ptr<ThreadCounters>> threads_;
+};
+
+// Adds `perf_counters` (the selection's summary) and `perf_counters_read_ns` to the JSON context.
+void add_context();
+
+// The nanoseconds one group read costs (the median of many), measured once per process.
+double read_cost_ns();
+
+// Puts `reading` into the benchmark's counters as `<event>_per_<op>` (context_switches_per_switch,
+// llc_misses_per_load), each iteration doing `ops_per_iteration` ops, plus `ipc` where cycles and
+// instructions were both counted and `hardware_counted_pct` (the multiplexing scale) where any
+// hardware event was. Absent events put nothing.
+void report(benchmark::State& state, const Reading& reading, std::string_view op, double ops_per_iteration);
+
+}  // namespace flynn::perf

@@ -1,0 +1,317 @@
+// The kernel's counts checked on known work (a same-CPU ping-pong, a bound team, fresh pages),
+// hardware events absent with their reason where there is no PMU (and counted where there is),
+// and a made-up event reported, not crashed.
+#include "harness/perf_counters.h"
+
+#include <gtest/gtest.h>
+#include <linux/perf_event.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace flynn::perf {
+namespace {
+
+bool pmu_present() { return try_open(spec(Event::cycles)) == 0; }
+
+std::string no_pmu_reason() {
+  return "no PMU here: cycles does not open (" + reason(spec(Event::cycles), try_open(spec(Event::cycles))) + ")";
+}
+
+bool bind_to(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
+}
+
+std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  sched_getaffinity(0, sizeof(set), &set);
+  std::vector<int> cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
+// Restores the test thread's affinity on exit, so one test's binding does not leak into the next.
+struct KeepAffinity {
+  cpu_set_t saved;
+  KeepAffinity() { sched_getaffinity(0, sizeof(saved), &saved); }
+  ~KeepAffinity() { sched_setaffinity(0, sizeof(saved), &saved); }
+};
+
+void require_software(Event event) {
+  if (!selection().counts(event)) {
+    for (const auto& a : selection().absent) {
+      if (a.event == event) GTEST_SKIP() << spec(event).name << " cannot be opened here: " << a.reason;
+    }
+  }
+}
+
+TEST(PerfCounters, SameCpuPingPongCountsAboutOneKernelSwitchPerHandoff) {
+  require_software(Event::context_switches);
+  if (IsSkipped()) return;
+  const KeepAffinity keep;
+  const int cpu = allowed_cpus().front();
+  ASSERT_TRUE(bind_to(cpu));
+  int to_partner[2], to_main[2];
+  ASSERT_EQ(pipe(to_partner), 0);
+  ASSERT_EQ(pipe(to_main), 0);
+  constexpr int kRoundTrips = 2000;
+  std::atomic<pid_t> partner_tid{0};
+  std::thread partner([&] {
+    bind_to(cpu);
+    partner_tid = gettid();
+    char byte = 0;
+    for (int i = 0; i < kRoundTrips + 1; ++i) {
+      if (read(to_partner[0], &byte, 1) != 1 || write(to_main[1], &byte, 1) != 1) break;
+    }
+  });
+  char byte = 1;
+  // One warm-up round trip: the partner is then running, blocked in its read.
+  ASSERT_EQ(write(to_partner[1], &byte, 1), 1);
+  ASSERT_EQ(read(to_main[0], &byte, 1), 1);
+  // Both threads counted by the main thread, by thread id: one group per measured thread.
+  TeamCounters counters({gettid(), partner_tid.load()});
+  counters.start();
+  for (int i = 0; i < kRoundTrips; ++i) {
+    ASSERT_EQ(write(to_partner[1], &byte, 1), 1);
+    ASSERT_EQ(read(to_main[0], &byte, 1), 1);
+  }
+  const Reading reading = counters.stop();
+  partner.join();
+  for (int fd : {to_partner[0], to_partner[1], to_main[0], to_main[1]}) close(fd);
+  ASSERT_TRUE(reading.has(Event::context_switches));
+  EXPECT_EQ(reading.threads, 2);
+  const double per_handoff = reading[Event::context_switches] / (2.0 * kRoundTrips);
+  // Every hand-off on one CPU is a switch; a little more for timer ticks and preemptions.
+  EXPECT_GT(per_handoff, 0.9);
+  EXPECT_LT(per_handoff, 1.3);
+  EXPECT_EQ(reading[Event::cpu_migrations], 0);
+}
+
+// Busy work with sleeps in between, so the scheduler has every chance to move the thread.
+void restless_work() {
+  volatile std::uint64_t sink = 0;
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 200000; ++i) sink = sink + static_cast<std::uint64_t>(i);
+    usleep(200);
+  }
+}
+
+TEST(PerfCounters, BoundTeamMigratesZeroTimes) {
+  require_software(Event::cpu_migrations);
+  if (IsSkipped()) return;
+  const std::vector<int> cpus = allowed_cpus();
+  const std::size_t members = std::min<std::size_t>(cpus.size(), 4);
+  std::atomic<std::size_t> ready{0};
+  std::atomic<bool> go{false}, done{false};
+  std::vector<pid_t> tids(members);
+  std::vector<std::thread> team;
+  for (std::size_t m = 0; m < members; ++m) {
+    team.emplace_back([&, m] {
+      bind_to(cpus[m]);
+      // Bound before it is counted: the move onto its CPU is no part of the measurement.
+      sched_yield();
+      tids[m] = gettid();
+      ++ready;
+      while (!go) std::this_thread::yield();
+      restless_work();
+      while (!done) usleep(100);
+    });
+  }
+  while (ready != members) std::this_thread::yield();
+  TeamCounters counters(tids);
+  counters.start();
+  go = true;
+  restless_work();
+  restless_work();  // longer than any member's work
+  const Reading reading = counters.stop();
+  done = true;
+  for (auto& t : team) t.join();
+  ASSERT_TRUE(reading.has(Event::cpu_migrations));
+  EXPECT_EQ(reading.threads, static_cast<int>(members));
+  EXPECT_EQ(reading[Event::cpu_migrations], 0);
+  // The sleeps did switch: the team was counted while it ran and blocked.
+  EXPECT_GE(reading[Event::context_switches], static_cast<double>(members) * 20);
+}
+
+TEST(PerfCounters, MovingAThreadCountsItsMigration) {
+  require_software(Event::cpu_migrations);
+  if (IsSkipped()) return;
+  const std::vector<int> cpus = allowed_cpus();
+  if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nowhere to migrate to";
+  const KeepAffinity keep;
+  ASSERT_TRUE(bind_to(cpus[0]));
+  sched_yield();
+  ThreadCounters counters;
+  counters.start();
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(bind_to(cpus[static_cast<std::size_t>(1 - i % 2)]));
+    sched_yield();
+  }
+  const Reading reading = counters.stop();
+  ASSERT_TRUE(reading.has(Event::cpu_migrations));
+  EXPECT_GE(reading[Event::cpu_migrations], 4);
+}
+
+TEST(PerfCounters, TouchingFreshPagesCountsOneMinorFaultEach) {
+  require_software(Event::minor_faults);
+  if (IsSkipped()) return;
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  constexpr std::size_t kPages = 512;
+  void* memory = mmap(nullptr, kPages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(memory, MAP_FAILED);
+  // A transparent huge page would take 512 pages in one fault.
+  madvise(memory, kPages * page, MADV_NOHUGEPAGE);
+  auto* bytes = static_cast<volatile char*>(memory);
+  ThreadCounters counters;
+  counters.start();
+  for (std::size_t p = 0; p < kPages; ++p) bytes[p * page] = 1;
+  const Reading first = counters.stop();
+  // Touched again: no fault, the pages are there.
+  counters.start();
+  for (std::size_t p = 0; p < kPages; ++p) bytes[p * page] = 2;
+  const Reading again = counters.stop();
+  munmap(memory, kPages * page);
+  ASSERT_TRUE(first.has(Event::minor_faults));
+  EXPECT_GE(first[Event::minor_faults], kPages);
+  EXPECT_LE(first[Event::minor_faults], kPages + 8);
+  EXPECT_LE(again[Event::minor_faults], 2);
+  EXPECT_EQ(first[Event::major_faults], 0);
+}
+
+TEST(PerfCounters, HardwareEventsAbsentWithTheReasonOrCountedWithAPmu) {
+  const Selection all = Selection::parse("auto");
+  ThreadCounters counters(all.wanted, 0);
+  counters.start();
+  volatile std::uint64_t sink = 0;
+  for (int i = 0; i < 1000000; ++i) sink = sink + static_cast<std::uint64_t>(i);
+  const Reading reading = counters.stop();
+  if (pmu_present()) {
+    ASSERT_TRUE(all.counts(Event::cycles));
+    ASSERT_TRUE(reading.has(Event::cycles));
+    EXPECT_GT(reading[Event::cycles], 1e5);
+    EXPECT_GT(reading.hardware_running_fraction, 0);
+    EXPECT_LE(reading.hardware_running_fraction, 1.0 + 1e-9);
+    return;
+  }
+  for (const EventSpec& s : event_table()) {
+    const auto event = *event_named(s.name);
+    if (!s.hardware) continue;
+    EXPECT_FALSE(all.counts(event)) << s.name;
+    EXPECT_FALSE(reading.has(event)) << s.name << " must be absent, not 0";
+  }
+  EXPECT_EQ(reading.hardware_running_fraction, 0);
+  // The reason is said once for all six: "software (hardware: no PMU, ENOENT)".
+  const std::string summary = all.summary();
+  EXPECT_NE(summary.find("(hardware: "), std::string::npos) << summary;
+  EXPECT_EQ(summary.find("hardware:"), summary.rfind("hardware:")) << summary;
+  for (const auto& a : all.absent) {
+    if (spec(a.event).hardware) {
+      EXPECT_NE(summary.find(a.reason), std::string::npos) << summary;
+    }
+  }
+  EXPECT_NE(list_text().find("cycles            hardware  absent: "), std::string::npos) << list_text();
+}
+
+TEST(PerfCounters, InstructionsOfAKnownLoopWithAPmu) {
+  if (!pmu_present()) GTEST_SKIP() << no_pmu_reason();
+  ThreadCounters counters({Event::instructions, Event::cycles}, 0);
+  counters.start();
+  volatile std::uint64_t sink = 0;
+  for (int i = 0; i < 1000000; ++i) sink = sink + static_cast<std::uint64_t>(i);
+  const Reading reading = counters.stop();
+  ASSERT_TRUE(reading.has(Event::instructions));
+  // Each trip loads, adds, stores, increments, compares and branches: at least 4 instructions.
+  EXPECT_GT(reading[Event::instructions], 4e6);
+  EXPECT_LT(reading[Event::instructions], 4e7);
+}
+
+TEST(PerfCounters, AnEventThatDoesNotExistIsReportedNotCrashed) {
+  const EventSpec made_up{"made_up", true, PERF_TYPE_HARDWARE, 0xdeadbeef};
+  const EventSpec no_such_pmu{"no_such_pmu", false, 0x7ffffff0u, 0};
+  for (const EventSpec& s : {made_up, no_such_pmu}) {
+    const int error = try_open(s);
+    EXPECT_NE(error, 0) << s.name;
+    EXPECT_FALSE(reason(s, error).empty());
+  }
+  // Beside a real event, in one group: the real one still counts, the made-up one is absent.
+  Group group({no_such_pmu, spec(Event::task_clock_ns)}, false);
+  EXPECT_FALSE(group.opened(0));
+  EXPECT_NE(group.error(0), 0);
+  if (!selection().counts(Event::task_clock_ns)) GTEST_SKIP() << "task_clock_ns cannot be opened here";
+  ASSERT_TRUE(group.opened(1));
+  group.start();
+  usleep(1000);
+  const Group::Values values = group.stop();
+  EXPECT_FALSE(values.scaled[0].has_value());
+  ASSERT_TRUE(values.scaled[1].has_value());
+  EXPECT_GT(*values.scaled[1], 0);
+  // A group where nothing opens reads as nothing, not as zeros.
+  Group empty({made_up, no_such_pmu}, true);
+  EXPECT_FALSE(empty.any_open());
+  empty.start();
+  const Group::Values none = empty.stop();
+  EXPECT_FALSE(none.scaled[0].has_value());
+  EXPECT_FALSE(none.scaled[1].has_value());
+}
+
+TEST(PerfCounters, SelectionParsesModesAndEventsAndRefusesTheRest) {
+  EXPECT_TRUE(Selection::parse("none").wanted.empty());
+  EXPECT_EQ(Selection::parse("none").summary(), "none (--flynn_counters=none)");
+  for (Event e : Selection::parse("software").wanted) EXPECT_FALSE(spec(e).hardware);
+  EXPECT_EQ(Selection::parse("auto").wanted.size(), static_cast<std::size_t>(kEventCount));
+  const Selection two = Selection::parse("context_switches,cycles");
+  ASSERT_EQ(two.wanted.size(), 2u);
+  EXPECT_EQ(two.available.size() + two.absent.size(), 2u);
+  EXPECT_THROW(Selection::parse("bogus"), std::invalid_argument);
+  EXPECT_THROW(Selection::parse(""), std::invalid_argument);
+  EXPECT_THROW(Selection::parse("cycles,cycles"), std::invalid_argument);
+  EXPECT_THROW(Selection::parse("cycles,"), std::invalid_argument);
+  // Software only: the summary names the software events as counted on this machine.
+  const Selection software = Selection::parse("software");
+  if (software.absent.empty()) {
+    EXPECT_EQ(software.summary(), "software");
+  }
+}
+
+TEST(PerfCounters, ReadingsOfThreadsSumAndAnEventMissingInOneIsAbsent) {
+  Reading a, b;
+  a.threads = b.threads = 1;
+  a.present[0] = b.present[0] = true;
+  a.value[0] = 3;
+  b.value[0] = 4;
+  a.present[1] = true;
+  a.value[1] = 5;
+  a.hardware_running_fraction = 0.5;
+  b.hardware_running_fraction = 1;
+  Reading sum;
+  sum += a;
+  sum += b;
+  EXPECT_EQ(sum.threads, 2);
+  EXPECT_EQ(sum.value[0], 7);
+  EXPECT_FALSE(sum.present[1]);
+  EXPECT_EQ(sum.hardware_running_fraction, 0.5);
+}
+
+TEST(PerfCounters, OneReadCostsMicrosecondsAtMost) {
+  if (selection().available.empty()) GTEST_SKIP() << "no event opens here: " << selection().summary();
+  const double cost = read_cost_ns();
+  EXPECT_GT(cost, 0);
+  // A read(2) of a group: about a microsecond; 50 us would mean something else is measured.
+  EXPECT_LT(cost, 50000);
+}
+
+}  // namespace
+}  // namespace flynn::perf
