@@ -235,11 +235,35 @@ Selection Selection::parse(std::string_view text) {
       rest.remove_prefix(comma + 1);
     }
   }
+  std::vector<Event> hardware;
   for (Event event : selection.wanted) {
     if (const int error = try_open(spec(event)); error != 0) {
       selection.absent.push_back({event, error, reason(spec(event), error)});
+    } else if (spec(event).hardware) {
+      hardware.push_back(event);
     } else {
       selection.available.push_back(event);
+    }
+  }
+  // Each hardware event opens alone, but a group is scheduled all at once or not at all: on a PMU
+  // with too few counters it would never run, and every reading would come back empty.
+  if (!hardware.empty()) {
+    std::vector<EventSpec> specs;
+    for (Event e : hardware) specs.push_back(spec(e));
+    Group group(specs, true);
+    group.start();
+    volatile std::uint64_t sink = 0;
+    for (int i = 0; i < 100000; ++i) sink = sink + static_cast<std::uint64_t>(i);
+    const Group::Values values = group.stop();
+    for (std::size_t i = 0; i < hardware.size(); ++i) {
+      if (values.scaled[i]) {
+        selection.available.push_back(hardware[i]);
+      } else {
+        const int error = group.error(i);
+        selection.absent.push_back({hardware[i], error,
+                                    error != 0 ? reason(specs[i], error)
+                                               : "the hardware group never ran: more events than the PMU counts at once"});
+      }
     }
   }
   return selection;

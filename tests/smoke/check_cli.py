@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from smoke_run import Failures, list_tests, refusal
+from smoke_run import Failures, list_tests, refusal, run_json
 
 from flynn.errors import FlynnError
 from flynn.names import parse
@@ -96,6 +96,25 @@ def check_counters_flag(binary: str, failures: Failures) -> None:
                        f"{binary} {bad}: not one line naming the flag: {done.stderr!r}")
 
 
+def check_counters_off(binary: str, failures: Failures) -> None:
+    """--flynn_counters=none: no counter of the kernel's in the JSON, the proof from getrusage."""
+    one = "--benchmark_filter=^ctxsw/pipe/threads/placement:same_cpu/bytes:0/"
+    for flag, counted in (("--flynn_counters=none", False), ("--flynn_counters=context_switches", True)):
+        result = run_json(binary, one, "--benchmark_min_time=0.01", flag)
+        summary = result["context"].get("perf_counters", "")
+        runs = result["benchmarks"]
+        failures.check(len(runs) == 1, f"{flag}: {len(runs)} runs")
+        if counted and not summary.startswith("context_switches"):
+            continue  # not countable here; the summary says why, checked by check_ctxsw
+        failures.check(summary == ("context_switches" if counted else "none (--flynn_counters=none)"),
+                       f"{flag}: context perf_counters {summary!r}")
+        for run in runs:
+            failures.check(("context_switches_per_switch" in run) == counted,
+                           f"{flag}: context_switches_per_switch present={'context_switches_per_switch' in run}")
+            failures.check("minor_faults_per_switch" not in run, f"{flag}: an event not asked for was counted")
+            failures.check(0.7 <= run.get("switches_per_op", 0) <= 1.5, f"{flag}: no switch proof")
+
+
 def main(binaries: list[str]) -> int:
     failures = Failures()
     for binary in binaries:
@@ -120,6 +139,8 @@ def main(binaries: list[str]) -> int:
         if os.path.basename(binary) == "flynn_ctxsw":
             check_output_file(binary, failures)
         check_counters_flag(binary, failures)
+        if os.path.basename(binary) == "flynn_ctxsw":
+            check_counters_off(binary, failures)
         print(f"{binary}: {len(names)} names checked")
     return failures.exit_code()
 

@@ -51,8 +51,13 @@ def main(binary: str) -> int:
                 # The proof is the kernel's count; getrusage's sum is its cross-check.
                 failures.check(run["switches_per_op"] == kernel, f"{name}: switches_per_op is not the kernel's count")
                 rusage = run["rusage_switches_per_op"]
-                failures.check(abs(kernel - rusage) <= 0.1 * max(kernel, rusage) + 0.02,
-                               f"{name}: kernel {kernel:.3f} vs getrusage {rusage:.3f} switches per hand-off")
+                # In counts, not per hand-off: a loaded VM may give a placement one iteration, and
+                # the two windows differ by the few instructions around the getrusage calls, where
+                # a preemption can fall.
+                handoffs = 2 * run["iterations"]
+                failures.check(abs(kernel - rusage) * handoffs <= 0.05 * max(kernel, rusage) * handoffs + 4,
+                               f"{name}: kernel {kernel:.3f} vs getrusage {rusage:.3f} switches per hand-off"
+                               f" over {handoffs} hand-offs")
             for absent in ("cycles", "instructions", "llc_misses"):
                 if "hardware: " in summary:
                     failures.check(f"{absent}_per_switch" not in run, f"{name}: {absent} counted without a PMU")
