@@ -399,8 +399,13 @@ def check_out(out: Path, args: argparse.Namespace, also: list[Path] = ()) -> Non
         raise FlynnError(f"--out {out}: is a symbolic link (to {os.readlink(out)}); give the file itself")
     results.check_writable(out, "--out")
     folder = report_dir(out)
+    if folder.is_symlink():
+        raise FlynnError(f"--out {out}: its report folder {folder} is a symbolic link (to {os.readlink(folder)}); "
+                         "remove it or choose another --out")
     if folder.exists() and not folder.is_dir():
         raise FlynnError(f"--out {out}: {folder} is in the way of its report folder and is not a directory")
+    if folder.is_dir():
+        results.check_directory(folder, "--out", shown=out)
     if args.force:
         return
     existing = [path for path in [out, *outputs(out), *also] if path.exists() or path.is_symlink()]

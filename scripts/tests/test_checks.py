@@ -187,3 +187,36 @@ def test_against_build_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
     assert capsys.readouterr().err == "error: --baseline and --against-build: choose one\n"
 
 
+
+
+def test_a_report_that_fails_does_not_stop_the_check_and_what_is_slower_again_still_exits_1(
+    baseline: Path, bin_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd
+) -> None:
+    from flynn.report import output
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a reading broke")
+
+    monkeypatch.setattr(output, "report", broken)
+    slower = synthetic.write(tmp_path, "triad_slower.json", synthetic.document(slower={synthetic.TRIAD: 0.2}))
+    _install(bin_dir, "flynn_mimd", slower)
+    out = tmp_path / "r.json"
+    assert run.main(["--against-baseline", "--out", str(out)]) == 1
+    captured = capfd.readouterr()
+    assert f"error: the report of {out} could not be built: RuntimeError: a reading broke" in captured.err
+    assert captured.out.endswith(f"slower in both runs (or not measured again): 1 of 1 flagged\n- {synthetic.TRIAD}\n")
+    assert results.load(out).benchmarks and (tmp_path / "r-rerun.json").is_file()
+
+
+def test_check_files_are_refused_without_force_before_building(
+    baseline: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setattr(build, "build", lambda options=(): pytest.fail("built before checking --out"))
+    (tmp_path / "r-rerun.json").write_text('{"old": true}')
+    out = tmp_path / "r.json"
+    assert run.main(["--against-baseline", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --out {out}: would replace {tmp_path / 'r-rerun.json'}; pass --force to replace, or choose another --out\n"
+    )
+    # A plain run writes no check files, so the same file is not in its way.
+    assert checks.outputs(out, run.parse_args(["--out", str(out)])[0]) == []

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-
 from flynn import build, machine, perf_check, results, run
 from flynn.errors import FlynnError
 
@@ -258,6 +257,90 @@ def test_force_replaces_the_result_and_its_pngs(bin_dir: Path, tmp_path: Path, f
     assert run.main(["--out", str(out), "--force"]) == 0, capfd.readouterr().err
     assert results.load(out).benchmarks
     assert (tmp_path / "r-simd.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_an_existing_report_folder_is_refused_without_force_and_replaced_with_it(
+    bin_dir: Path, tmp_path: Path, fixtures: Path, monkeypatch: pytest.MonkeyPatch, capfd
+) -> None:
+    _install(bin_dir, "flynn_simd", fixtures / "simd_tiny.json")
+    out = tmp_path / "r.json"
+    folder = tmp_path / "r-report"
+    folder.mkdir()
+    (folder / "report.html").write_text("old page")
+    built = []
+    monkeypatch.setattr(build, "build", lambda options=(): built.append(True))
+    assert run.main(["--out", str(out)]) == 2
+    assert capfd.readouterr().err == (
+        f"error: --out {out}: would replace {folder}; pass --force to replace, or choose another --out\n"
+    )
+    assert not built and not out.exists() and (folder / "report.html").read_text() == "old page"
+    assert run.main(["--out", str(out), "--force"]) == 0, capfd.readouterr().err
+    assert "<html" in (folder / "report.html").read_text()
+    assert sorted(path.name for path in folder.iterdir()) == ["report.html", "report.md", "tables.md"]
+
+
+def test_a_file_or_link_in_the_way_of_the_report_folder_is_refused_before_building(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    _no_build(monkeypatch)
+    (tmp_path / "r-report").write_text("a file")
+    assert run.main(["--out", str(tmp_path / "r.json"), "--force"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --out {tmp_path / 'r.json'}: {tmp_path / 'r-report'} is in the way of its report folder "
+        "and is not a directory\n"
+    )
+    assert (tmp_path / "r-report").read_text() == "a file"
+    # Nor is the report written through a link to somewhere else.
+    (tmp_path / "r-report").unlink()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "r-report").symlink_to(tmp_path / "elsewhere")
+    assert run.main(["--out", str(tmp_path / "r.json"), "--force"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --out {tmp_path / 'r.json'}: its report folder {tmp_path / 'r-report'} is a symbolic link "
+        f"(to {tmp_path / 'elsewhere'}); remove it or choose another --out\n"
+    )
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def _broken_page(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("a reading broke")
+
+
+def _full_disk(path: Path, content: str) -> None:
+    raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize(("target", "broken", "said"), [
+    ("report", _broken_page, "RuntimeError: a reading broke"),
+    ("write_text_atomic", _full_disk, "{folder}/tables.md: cannot write it: No space left on device"),
+])
+def test_a_report_that_fails_is_one_error_line_and_keeps_the_result_and_plots(
+    target: str, broken: object, said: str, bin_dir: Path, tmp_path: Path, fixtures: Path,
+    monkeypatch: pytest.MonkeyPatch, capfd
+) -> None:
+    from flynn.report import output
+
+    monkeypatch.setattr(output, target, broken)
+    _install(bin_dir, "flynn_simd", fixtures / "simd_tiny.json")
+    out = tmp_path / "r.json"
+    assert run.main(["--out", str(out)]) == 2
+    captured = capfd.readouterr()
+    said = said.format(folder=tmp_path / "r-report")
+    assert captured.err.splitlines()[-1] == (
+        f"error: the report of {out} could not be built: {said}; the result and its plots are kept"
+    )
+    assert captured.out.splitlines() == [f"result: {out}", f"plots: {tmp_path / 'r-simd.png'}"]
+    assert len(results.load(out).benchmarks) == len(results.load(fixtures / "simd_tiny.json").benchmarks)
+    assert (tmp_path / "r-simd.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_help_says_where_the_report_goes_and_what_each_exit_status_means() -> None:
+    completed = subprocess.run([str(SCRIPTS / "run"), "--help"], capture_output=True, text=True, check=False, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    shown = completed.stdout
+    assert "FILE-report/" in shown and "tables.md" in shown and "headline card" in shown
+    assert "2  bad input (a flag, --out); or the report could not be built" in shown
+    assert "result\n     file and its plots are kept" in shown
 
 
 def test_a_symlink_as_out_is_refused_even_with_force(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
