@@ -103,7 +103,7 @@ void collective(benchmark::State& state, Kind kind, int ranks, std::uint64_t byt
         step.seconds = std::chrono::duration<double>(Clock::now() - start).count();
         break;
     }
-    local_total += step.seconds;
+    if (iteration > 0) local_total += step.seconds;  // not the warm-up
     return step;
   });
   if (state.error_occurred() || state.iterations() == 0) return;

@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -28,36 +29,52 @@ std::string wrong_byte(const char* what, std::size_t index, std::uint64_t iterat
          "'s message from rank " + std::to_string(from) + " to rank " + std::to_string(to) + " is wrong";
 }
 
-// One round trip per iteration, timed by `a`; `b` echoes what it received, so `a`'s check covers
-// both directions and `b` checks the way out.
+// Round trips that fit in 64 KiB of buffers make one iteration (64 of 8 B, 1 of 64 KiB and up):
+// a small message's round trip is a few microseconds, and OSU times a loop of many, not one
+// between two collectives. Each round trip has its own buffers, so every message is still checked,
+// after the batch.
+std::uint64_t round_trips_per_iteration(std::uint64_t bytes) {
+  return std::clamp<std::uint64_t>((std::uint64_t{64} << 10) / std::max<std::uint64_t>(bytes, 1), 1, 64);
+}
+
+// Round trips timed by `a`; `b` echoes what it received, so `a`'s check covers both directions
+// and `b` checks the way out.
 void pingpong(benchmark::State& state, Pair pair, std::uint64_t bytes) {
   const World& w = world();
-  std::vector<std::byte> out(bytes), in(bytes);
+  const std::uint64_t batch = round_trips_per_iteration(bytes);
+  std::vector<std::vector<std::byte>> out(batch, std::vector<std::byte>(bytes)), in(batch, std::vector<std::byte>(bytes));
   const int n = static_cast<int>(bytes);
   run_agreed(state, MPI_COMM_WORLD, [&](std::uint64_t iteration) {
     Step step;
-    const std::uint64_t seed = message_seed(iteration, static_cast<std::uint64_t>(pair.a), 0);
+    const auto seed = [&](std::uint64_t k) { return message_seed(iteration, static_cast<std::uint64_t>(pair.a), k); };
     if (w.rank == pair.a) {
-      fill_payload(out.data(), bytes, seed);
+      for (std::uint64_t k = 0; k < batch; ++k) fill_payload(out[k].data(), bytes, seed(k));
       const auto start = Clock::now();
-      MPI_Send(out.data(), n, MPI_BYTE, pair.b, 1, MPI_COMM_WORLD);
-      MPI_Recv(in.data(), n, MPI_BYTE, pair.b, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      step.seconds = seconds_since(start);
-      if (const std::size_t i = first_wrong_byte(in.data(), bytes, seed); i != bytes) {
-        step.error = wrong_byte("pingpong echo", i, iteration, pair.b, pair.a);
+      for (std::uint64_t k = 0; k < batch; ++k) {
+        MPI_Send(out[k].data(), n, MPI_BYTE, pair.b, 1, MPI_COMM_WORLD);
+        MPI_Recv(in[k].data(), n, MPI_BYTE, pair.b, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
       }
+      step.seconds = seconds_since(start);
     } else if (w.rank == pair.b) {
-      MPI_Recv(in.data(), n, MPI_BYTE, pair.a, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      MPI_Send(in.data(), n, MPI_BYTE, pair.a, 2, MPI_COMM_WORLD);
-      if (const std::size_t i = first_wrong_byte(in.data(), bytes, seed); i != bytes) {
-        step.error = wrong_byte("pingpong", i, iteration, pair.a, pair.b);
+      for (std::uint64_t k = 0; k < batch; ++k) {
+        MPI_Recv(in[k].data(), n, MPI_BYTE, pair.a, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Send(in[k].data(), n, MPI_BYTE, pair.a, 2, MPI_COMM_WORLD);
+      }
+    }
+    if (w.rank == pair.a || w.rank == pair.b) {
+      for (std::uint64_t k = 0; k < batch && step.error.empty(); ++k) {
+        if (const std::size_t i = first_wrong_byte(in[k].data(), bytes, seed(k)); i != bytes) {
+          step.error = w.rank == pair.a ? wrong_byte("pingpong echo", i, iteration, pair.b, pair.a)
+                                        : wrong_byte("pingpong", i, iteration, pair.a, pair.b);
+        }
       }
     }
     return step;
   });
   if (state.error_occurred()) return;
-  // One iteration is a round trip: two one-way messages.
-  state.counters["ns_per_message"] = ns_per_event(2);
+  // A round trip is two one-way messages.
+  state.counters["ns_per_message"] = ns_per_event(2.0 * static_cast<double>(batch));
+  state.counters["round_trips_per_iteration"] = static_cast<double>(batch);
   state.counters["message_bytes"] = static_cast<double>(bytes);
 }
 

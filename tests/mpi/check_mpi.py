@@ -1,0 +1,174 @@
+"""Runs flynn_mpi briefly, either on 2 local ranks (`local`) or across K emulated hosts
+(`hosts:K`, made by scripts/lib/test-hosts and removed afterwards), and checks what it reports:
+every listed benchmark ran and none failed (a wrong payload byte is a failure), names follow the
+grammar, each pair's placement matches its ranks' hosts (cross-host pairs have hosts that really
+differ), the collectives ran on every rank count. Locally it also checks the refusals: arguments
+that differ across ranks, and one rank alone. Exit 77 (skipped) with the reason where the hosts
+cannot be made."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "smoke"))
+from smoke_run import Failures  # noqa: E402
+
+from flynn.names import parse  # noqa: E402
+
+TEST_HOSTS = HERE.parents[1] / "scripts" / "lib" / "test-hosts"
+SKIPPED = 77
+# Every mpirun is bounded: a host that stops answering must fail the test, not hang it.
+MPIRUN_TIMEOUT_S = 90
+QUICK = ["--benchmark_min_time=0.005", "--flynn_mpi_max_bytes=64K"]
+ROOT_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+
+
+def mpirun(launch: list[str], options: list[str], ranks: int, binary: str, *flags: str) -> subprocess.CompletedProcess:
+    """mpirun with its `options`, started through `launch` (test-hosts exec, which execs it)."""
+    command = ["timeout", "-k", "5", str(MPIRUN_TIMEOUT_S), *launch, "mpirun", *options, "-np", str(ranks),
+               binary, *flags]
+    return subprocess.run(command, capture_output=True, text=True, env={**os.environ, **ROOT_ENV},
+                          timeout=MPIRUN_TIMEOUT_S + 30)
+
+
+def check_results(failures: Failures, result: dict, listed: set[str], ranks: int, hosts: int) -> None:
+    context, runs = result["context"], {run["name"]: run for run in result["benchmarks"]}
+    failures.check(listed == set(runs), f"listed but not run: {sorted(listed - set(runs))[:5]}")
+    failures.check(context.get("mpi_ranks") == str(ranks), f"mpi_ranks {context.get('mpi_ranks')!r}, not {ranks}")
+    failures.check(context.get("mpi_hosts") == str(hosts), f"mpi_hosts {context.get('mpi_hosts')!r}, not {hosts}")
+    host_of = {r: context.get(f"mpi_host_rank_{r}") for r in range(ranks)}
+    failures.check(all(host_of.values()), f"a rank without its host in the context: {host_of}")
+    placements, collectives = set(), set()
+    for name, run in runs.items():
+        parsed = parse(name)
+        failures.check(not run.get("error_occurred"), f"{name} failed: {run.get('error_message')!r}")
+        if run.get("error_occurred"):
+            continue
+        p = parsed.params
+        if "placement" in p:
+            a, b = int(p["rank_a"]), int(p["rank_b"])
+            differ = host_of[a] != host_of[b]
+            placements.add(p["placement"])
+            failures.check(p["placement"] == ("cross_host" if differ else "same_host"),
+                           f"{name}: ranks {a} and {b} are on {host_of[a]} and {host_of[b]}")
+            figure = "ns_per_message" if parsed.kernel in ("pingpong", "pair_latency") else "bytes_per_second"
+            failures.check(run.get(figure, 0) > 0, f"{name} lacks {figure}")
+        else:
+            collectives.add((parsed.kernel, int(p["ranks"])))
+            low, mean, high = (run.get(f"ns_per_op_{k}_rank", -1) for k in ("min", "mean", "max"))
+            failures.check(0 < low <= mean <= high, f"{name}: min/mean/max over ranks {low}, {mean}, {high}")
+    for kernel in ("allreduce", "bcast", "alltoall", "barrier"):
+        failures.check((kernel, ranks) in collectives, f"no {kernel} on {ranks} ranks")
+    failures.check(("cross_host" in placements) == (hosts > 1), f"placements {placements} on {hosts} hosts")
+    pairs = {(int(parse(n).params["rank_a"]), int(parse(n).params["rank_b"])) for n in runs if "/pair_latency/" in n}
+    failures.check(pairs == {(a, b) for a in range(ranks) for b in range(a + 1, ranks)}, f"pair_latency pairs {pairs}")
+
+
+def run_and_check(failures: Failures, launch: list[str], options: list[str], ranks: int, hosts: int, binary: str,
+                  *flags: str) -> None:
+    listing = mpirun(launch, options, ranks, binary, "--benchmark_list_tests", *flags)
+    failures.check(listing.returncode == 0, f"listing: exit {listing.returncode}: {listing.stderr[-2000:]}")
+    listed = {line for line in listing.stdout.splitlines() if line}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "mpi.json"
+        done = mpirun(launch, options, ranks, binary, f"--benchmark_out={out}", "--benchmark_out_format=json", *flags)
+        failures.check(done.returncode == 0, f"run: exit {done.returncode}: {done.stderr[-2000:]}")
+        if done.returncode == 0:
+            check_results(failures, json.loads(out.read_text()), listed, ranks, hosts)
+
+
+def check_local(binary: str) -> int:
+    failures = Failures()
+    run_and_check(failures, [], [], 2, 1, binary, *QUICK)
+    # A filter given to one rank only: refused before anything runs, in one line from rank 0.
+    split = subprocess.run(["timeout", "-k", "5", "60", "mpirun", "-np", "2", "sh", "-c",
+                            f'exec "$0" --benchmark_list_tests --benchmark_filter=rank_$OMPI_COMM_WORLD_RANK', binary],
+                           capture_output=True, text=True, env={**os.environ, **ROOT_ENV}, timeout=90)
+    error_lines = [line for line in split.stderr.splitlines() if "error:" in line]
+    failures.check(split.returncode != 0 and len(error_lines) == 1 and "different arguments" in error_lines[0]
+                   and not split.stdout.strip(), f"differing filters: exit {split.returncode}, {split.stderr!r}")
+    alone = subprocess.run([binary, "--benchmark_list_tests"], capture_output=True, text=True,
+                           env={**os.environ, **ROOT_ENV}, timeout=60)
+    failures.check(alone.returncode == 2 and "2 ranks or more" in alone.stderr, f"one rank: {alone.stderr!r}")
+    print(f"{binary}: 2 local ranks checked")
+    return failures.exit_code()
+
+
+def check_hosts(binary: str, hosts: int) -> int:
+    up = subprocess.run([str(TEST_HOSTS), "up", str(hosts)], capture_output=True, text=True, timeout=60)
+    if up.returncode == SKIPPED:
+        print(up.stderr.strip())
+        return SKIPPED
+    try:
+        if up.returncode != 0:
+            print(f"FAIL: test-hosts up {hosts}: {up.stderr}", file=sys.stderr)
+            return 1
+        hostfile = subprocess.run([str(TEST_HOSTS), "hostfile"], capture_output=True, text=True, check=True).stdout.strip()
+        failures = Failures()
+        run_and_check(failures, [str(TEST_HOSTS), "exec"], ["--hostfile", hostfile], hosts, hosts, binary, *QUICK)
+        print(f"{binary}: {hosts} test hosts checked")
+    finally:
+        subprocess.run([str(TEST_HOSTS), "down"], timeout=60)
+    failures.check(not our_namespaces(), f"namespaces left after down: {our_namespaces()}")
+    return failures.exit_code()
+
+
+def our_namespaces() -> list[str]:
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
+    return [name for name in listed if name.startswith("flynn-")]
+
+
+def check_teardown() -> int:
+    """`down` after a run that was interrupted: a process left in a host and the state gone with it."""
+    up = subprocess.run([str(TEST_HOSTS), "up", "2"], capture_output=True, text=True, timeout=60)
+    if up.returncode == SKIPPED:
+        print(up.stderr.strip())
+        return SKIPPED
+    failures = Failures()
+    failures.check(up.returncode == 0 and set(our_namespaces()) == {"flynn-h1", "flynn-h2", "flynn-sw"},
+                   f"up 2: exit {up.returncode}, namespaces {our_namespaces()}, {up.stderr!r}")
+    # What an interrupted mpirun leaves: a process on a host, started through the stand-in for ssh.
+    state = Path(os.environ.get("FLYNN_TEST_HOSTS_STATE", "/tmp/flynn-test-hosts.state"))
+    launcher = Path(state.read_text().strip()) / "launcher"
+    orphan = subprocess.Popen([str(launcher), "flynn-h2", "exec sleep 600"], start_new_session=True)
+    try:
+        for _ in range(50):
+            if subprocess.run(["ip", "netns", "pids", "flynn-h2"], capture_output=True, text=True).stdout.strip():
+                break
+            time.sleep(0.1)
+        # A second `up` over the leftovers starts clean, then `down` removes everything.
+        again = subprocess.run([str(TEST_HOSTS), "up", "2"], capture_output=True, text=True, timeout=60)
+        failures.check(again.returncode == 0, f"up over leftovers: {again.stderr!r}")
+        down = subprocess.run([str(TEST_HOSTS), "down"], capture_output=True, text=True, timeout=60)
+        failures.check(down.returncode == 0, f"down: {down.stderr!r}")
+        orphan.wait(timeout=10)
+        failures.check(orphan.returncode is not None, "the host's process outlived down")
+        failures.check(not our_namespaces(), f"namespaces left: {our_namespaces()}")
+        failures.check(not state.exists(), f"{state} left")
+        failures.check(launcher.parent.exists() is False, f"{launcher.parent} left")
+    finally:
+        if orphan.poll() is None:
+            orphan.kill()
+        subprocess.run([str(TEST_HOSTS), "down"], timeout=60)
+    print("test-hosts: down after an interrupted run checked")
+    return failures.exit_code()
+
+
+def main(argv: list[str]) -> int:
+    if argv[1:] == ["teardown"]:
+        return check_teardown()
+    if len(argv) != 3 or not (argv[1] == "local" or argv[1].startswith("hosts:")):
+        print("usage: check_mpi.py local|hosts:K FLYNN_MPI | teardown", file=sys.stderr)
+        return 2
+    if argv[1] == "local":
+        return check_local(argv[2])
+    return check_hosts(argv[2], int(argv[1].split(":", 1)[1]))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
