@@ -1,0 +1,178 @@
+"""Runs flynn_mpi under Open MPI's mpirun: on 2 local ranks (shared memory), across the hosts of a
+hostfile (one rank per host), or across K emulated test hosts (`test:K`, made by
+scripts/lib/test-hosts for the run and removed after it). The run has a wall-clock limit, and
+Open MPI's processes are gone when it returns, whether it finished, failed or ran out of time.
+Bad input (no Open MPI, one host, a host that does not answer) is a FlynnError with one line."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from flynn.errors import FlynnError
+
+TEST_HOSTS = Path(__file__).resolve().parents[1] / "lib" / "test-hosts"
+# test-hosts' exit status for "cannot make namespaces here" (ctest's skip code).
+_TEST_HOSTS_UNAVAILABLE = 77
+_MAX_TEST_HOSTS = 64
+# How long mpirun gets to end its daemons and ranks after SIGTERM before they are killed.
+_GRACE_S = 5.0
+_INSTALL_HINT = "Debian: apt-get install openmpi-bin libopenmpi-dev"
+
+
+def _mpirun() -> str:
+    found = shutil.which("mpirun")
+    if found is None:
+        raise FlynnError(f"--mpi needs Open MPI, and mpirun is not on PATH ({_INSTALL_HINT})")
+    return found
+
+
+def hostfile_hosts(path: Path) -> list[str]:
+    """The distinct hosts a hostfile names, in order (Open MPI's format: `host [slots=N] ...`,
+    `#` comments). Raises FlynnError for a file that cannot be read or names fewer than 2 hosts."""
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise FlynnError(f"cannot read the hostfile {path}: {getattr(error, 'strerror', None) or error}") from None
+    hosts: list[str] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        if not re.fullmatch(r"[A-Za-z0-9._:\-\[\]]+", words[0]):
+            raise FlynnError(f"{path}:{number}: {words[0]!r} is not a host name")
+        if words[0] not in hosts:
+            hosts.append(words[0])
+    if len(hosts) < 2:
+        named = f"only {hosts[0]}" if hosts else "no host"
+        raise FlynnError(f"the hostfile {path} names {named}; --mpi HOSTFILE needs 2 hosts or more "
+                         "(for one machine, run on 2 local ranks)")
+    return hosts
+
+
+def parse_hosts(hosts: str) -> tuple[str, int | Path]:
+    """("local", 2), ("test", K) or ("hostfile", path), or FlynnError for anything else."""
+    if hosts == "local":
+        return "local", 2
+    if hosts.startswith("test:"):
+        count = hosts[len("test:"):]
+        if not count.isdigit() or not 2 <= int(count) <= _MAX_TEST_HOSTS:
+            raise FlynnError(f"--mpi {hosts}: test:K needs K from 2 to {_MAX_TEST_HOSTS} test hosts")
+        return "test", int(count)
+    path = Path(hosts)
+    if not path.is_file():
+        raise FlynnError(f"--mpi {hosts}: not 'local', 'test:K' or a hostfile that exists")
+    return "hostfile", path
+
+
+def _check_arguments(binary: Path, out_json: Path, extra: list[str], timeout_s: float) -> None:
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        raise FlynnError(f"{binary} is not an executable flynn_mpi (build it with Open MPI installed)")
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not math.isfinite(timeout_s) \
+            or timeout_s <= 0:
+        raise FlynnError(f"the MPI run's time limit must be a positive number of seconds, not {timeout_s!r}")
+    if out_json.is_dir():
+        raise FlynnError(f"{out_json} is a directory, not a result file")
+    if not out_json.parent.is_dir():
+        raise FlynnError(f"the directory of {out_json} does not exist")
+    for flag in extra:
+        if not isinstance(flag, str):
+            raise FlynnError(f"flynn_mpi's flags must be text, not {flag!r}")
+        if flag.startswith("--benchmark_out="):
+            raise FlynnError(f"{flag}: the result file is {out_json}, set by the MPI run")
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _end_group(process: subprocess.Popen[str]) -> None:
+    """mpirun, its daemons and its local ranks (its own session and process group): SIGTERM,
+    on which mpirun ends the remote ones too, then SIGKILL for whatever is left after the grace."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if process.poll() is not None and not _group_alive(process.pid):
+            return
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + _GRACE_S
+        while time.monotonic() < deadline:
+            if process.poll() is not None and not _group_alive(process.pid):
+                return
+            time.sleep(0.05)
+
+
+def _error_line(stderr: str) -> str:
+    """The line of mpirun's or flynn_mpi's output that says what went wrong."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip() and not set(line.strip()) <= {"-"}]
+    for line in lines:
+        if "error:" in line:
+            return line
+    return lines[0] if lines else "no message"
+
+
+def run_mpi(binary: Path, hosts: str, out_json: Path, extra: list[str], timeout_s: float) -> Path:
+    """Runs `binary` (flynn_mpi) with `extra` flags on the ranks `hosts` names, writing its JSON to
+    `out_json`; returns `out_json`. Raises FlynnError with one line for bad input, a failed run or
+    one that exceeded `timeout_s`."""
+    binary, out_json = Path(binary), Path(out_json)
+    mode, what = parse_hosts(hosts)
+    mpirun = _mpirun()
+    _check_arguments(binary, out_json, list(extra), timeout_s)
+    env = {**os.environ}
+    if os.geteuid() == 0:
+        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    flags = [f"--benchmark_out={out_json}", "--benchmark_out_format=json", *extra]
+    launch: list[str] = []
+    if mode == "local":
+        # 2 ranks even on a 1-CPU machine.
+        options = ["--oversubscribe", "-np", "2"]
+    elif mode == "hostfile":
+        count = len(hostfile_hosts(what))  # type: ignore[arg-type]
+        options = ["--hostfile", str(what), "--npernode", "1", "-np", str(count)]
+    else:
+        count = int(what)  # type: ignore[arg-type]
+        up = subprocess.run([str(TEST_HOSTS), "up", str(count)], capture_output=True, text=True, timeout=120)
+        if up.returncode != 0:
+            reason = _error_line(up.stderr).removeprefix("test-hosts: ")
+            raise FlynnError(f"--mpi test:{count}: cannot make the test hosts: {reason}")
+        launch = [str(TEST_HOSTS), "exec"]
+        hostfile = subprocess.run([str(TEST_HOSTS), "hostfile"], capture_output=True, text=True).stdout.strip()
+        options = ["--hostfile", hostfile, "--npernode", "1", "-np", str(count)]
+    try:
+        process = subprocess.Popen([*launch, mpirun, *options, str(binary), *flags], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+        try:
+            _, stderr = process.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            _end_group(process)
+            raise FlynnError(f"flynn_mpi did not finish within {timeout_s:g} s on {hosts} (a host that does not "
+                             "answer, or a rank that stopped); its processes were ended") from None
+        except BaseException:
+            _end_group(process)
+            raise
+        _end_group(process)  # a rank left behind by a failed mpirun
+    finally:
+        if mode == "test":
+            subprocess.run([str(TEST_HOSTS), "down"], capture_output=True, timeout=120)
+    if process.returncode != 0:
+        line = _error_line(stderr)
+        if "flynn_mpi" not in line and ("ssh" in line or "ORTE" in line or "daemon" in line):
+            raise FlynnError(f"flynn_mpi on {hosts}: a host does not answer (mpirun could not start on every host): {line}")
+        raise FlynnError(f"flynn_mpi on {hosts} failed (exit {process.returncode}): {line}")
+    if not out_json.is_file():
+        raise FlynnError(f"flynn_mpi on {hosts} exited 0 but wrote no {out_json}")
+    return out_json

@@ -1,0 +1,142 @@
+"""flynn.mpi_launch: bad input is one FlynnError line before anything starts, and a run that
+exceeds its wall-clock limit ends with every process it started gone."""
+
+import os
+import shutil
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from flynn import mpi_launch
+from flynn.errors import FlynnError
+from flynn.mpi_launch import hostfile_hosts, parse_hosts, run_mpi
+
+
+@pytest.fixture
+def fake_binary(tmp_path: Path) -> Path:
+    binary = tmp_path / "flynn_mpi"
+    binary.write_text("#!/bin/sh\nexit 0\n")
+    binary.chmod(binary.stat().st_mode | stat.S_IXUSR)
+    return binary
+
+
+@pytest.fixture
+def with_mpirun(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argument checks do not depend on Open MPI being installed: a stand-in mpirun is found."""
+    monkeypatch.setattr(mpi_launch.shutil, "which", lambda name: "/usr/bin/mpirun" if name == "mpirun" else None)
+
+
+def one_line(error: pytest.ExceptionInfo[FlynnError]) -> str:
+    text = str(error.value)
+    assert "\n" not in text and text
+    return text
+
+
+def test_local_and_test_hosts_are_parsed() -> None:
+    assert parse_hosts("local") == ("local", 2)
+    assert parse_hosts("test:4") == ("test", 4)
+
+
+@pytest.mark.parametrize("hosts", ["test:1", "test:0", "test:", "test:x", "test:-2", "test:65", "nowhere.hosts", ""])
+def test_bad_host_specs_are_refused(hosts: str) -> None:
+    with pytest.raises(FlynnError) as error:
+        parse_hosts(hosts)
+    assert "test:K" in one_line(error) or "2 to" in one_line(error)
+
+
+def test_a_hostfile_with_one_host_is_refused(tmp_path: Path) -> None:
+    hostfile = tmp_path / "hosts"
+    hostfile.write_text("# the only machine\nnode1 slots=4\nnode1\n\n")
+    with pytest.raises(FlynnError) as error:
+        hostfile_hosts(hostfile)
+    assert "only node1" in one_line(error) and "2 hosts" in one_line(error)
+
+
+def test_hostfile_hosts_are_distinct_and_in_order(tmp_path: Path) -> None:
+    hostfile = tmp_path / "hosts"
+    hostfile.write_text("b slots=2  # fast\na\nb\n")
+    assert hostfile_hosts(hostfile) == ["b", "a"]
+
+
+def test_a_hostfile_with_a_bad_name_is_refused(tmp_path: Path) -> None:
+    hostfile = tmp_path / "hosts"
+    hostfile.write_text("a\n$(reboot)\n")
+    with pytest.raises(FlynnError) as error:
+        hostfile_hosts(hostfile)
+    assert ":2:" in one_line(error)
+
+
+def test_no_open_mpi_is_one_line(monkeypatch: pytest.MonkeyPatch, fake_binary: Path, tmp_path: Path) -> None:
+    monkeypatch.setattr(mpi_launch.shutil, "which", lambda name: None)
+    with pytest.raises(FlynnError) as error:
+        run_mpi(fake_binary, "local", tmp_path / "out.json", [], 60)
+    assert "Open MPI" in one_line(error) and "openmpi-bin" in one_line(error)
+
+
+@pytest.mark.usefixtures("with_mpirun")
+@pytest.mark.parametrize("timeout_s", [0, -1, float("nan"), float("inf"), True, "60"])
+def test_a_bad_time_limit_is_refused(fake_binary: Path, tmp_path: Path, timeout_s: object) -> None:
+    with pytest.raises(FlynnError) as error:
+        run_mpi(fake_binary, "local", tmp_path / "out.json", [], timeout_s)  # type: ignore[arg-type]
+    assert "time limit" in one_line(error)
+
+
+@pytest.mark.usefixtures("with_mpirun")
+def test_a_missing_binary_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(FlynnError) as error:
+        run_mpi(tmp_path / "flynn_mpi", "local", tmp_path / "out.json", [], 60)
+    assert "not an executable" in one_line(error)
+
+
+@pytest.mark.usefixtures("with_mpirun")
+def test_the_result_file_is_checked(fake_binary: Path, tmp_path: Path) -> None:
+    with pytest.raises(FlynnError) as error:
+        run_mpi(fake_binary, "local", tmp_path, [], 60)
+    assert "is a directory" in one_line(error)
+    with pytest.raises(FlynnError) as error:
+        run_mpi(fake_binary, "local", tmp_path / "missing" / "out.json", [], 60)
+    assert "does not exist" in one_line(error)
+    with pytest.raises(FlynnError) as error:
+        run_mpi(fake_binary, "local", tmp_path / "out.json", ["--benchmark_out=/tmp/x.json"], 60)
+    assert "set by the MPI run" in one_line(error)
+
+
+@pytest.mark.usefixtures("with_mpirun")
+def test_a_one_host_hostfile_is_refused_by_run_mpi(fake_binary: Path, tmp_path: Path) -> None:
+    hostfile = tmp_path / "hosts"
+    hostfile.write_text("localhost slots=2\n")
+    with pytest.raises(FlynnError) as error:
+        run_mpi(fake_binary, str(hostfile), tmp_path / "out.json", [], 60)
+    assert "2 hosts" in one_line(error)
+
+
+@pytest.mark.skipif(shutil.which("mpirun") is None, reason="Open MPI (openmpi-bin) is not installed")
+def test_a_run_past_its_limit_ends_every_rank(tmp_path: Path) -> None:
+    """Two local ranks that never finish: one line after the limit, and no rank left running."""
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    binary = tmp_path / "flynn_mpi"
+    binary.write_text(f"#!/bin/sh\necho $$ > {pids}/$$\nexec sleep 300\n")
+    binary.chmod(binary.stat().st_mode | stat.S_IXUSR)
+    start = time.monotonic()
+    with pytest.raises(FlynnError) as error:
+        run_mpi(binary, "local", tmp_path / "out.json", [], 3)
+    assert "did not finish within 3 s" in one_line(error)
+    assert time.monotonic() - start < 3 + 2 * mpi_launch._GRACE_S + 5
+    started = [int(p.name) for p in pids.iterdir()]
+    assert len(started) == 2, started
+    for pid in started:  # the sleeps exec'ed by the ranks' shells (same pid)
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower(), pid
+
+
+@pytest.mark.skipif(shutil.which("mpirun") is None, reason="Open MPI (openmpi-bin) is not installed")
+def test_a_failing_rank_is_one_line(tmp_path: Path) -> None:
+    binary = tmp_path / "flynn_mpi"
+    binary.write_text("#!/bin/sh\necho \"$0: error: something is wrong\" >&2\nexit 2\n")
+    binary.chmod(binary.stat().st_mode | stat.S_IXUSR)
+    with pytest.raises(FlynnError) as error:
+        run_mpi(binary, "local", tmp_path / "out.json", [], 60)
+    assert "error: something is wrong" in one_line(error) and "exit" in one_line(error)
+    assert not (tmp_path / "out.json").exists()
