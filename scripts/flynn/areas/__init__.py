@@ -6,6 +6,8 @@ the kernels' points from the same result. The card, the markdown, the HTML and
 `scripts/report --format json` are renderings of what these return.
 """
 
+import dataclasses
+import re
 from collections.abc import Callable
 
 from flynn import results
@@ -33,6 +35,43 @@ BINARIES = {
     "simd": "flynn_simd", "numa": "flynn_numa", "mimd": "flynn_mimd", "ctxsw": "flynn_ctxsw",
     "sync": "flynn_sync", "io": "flynn_sync",
 }
+
+
+# The terminal card holds about 25 findings, so each area offers its readings' headline
+# candidates and only these reach it, in this order (most telling first): the figure a performance
+# engineer sizes a machine by, then what a student wants to see of the chapter's idea. The rest
+# stay in the report's tables.
+CARD: dict[str, tuple[str, ...]] = {
+    "ctxsw": (r"^futex/threads/same_cpu$", r"^futex/processes/same_cpu$", r"^timeslice$"),
+    "simd": (r"^fma_peak/", r"^speedup/triad/", r"^speedup/sum/"),
+    "numa": (r"^dram/latency$", r"^level/l1/latency$", r"^level/l2/latency$", r"^level/l3/latency$",
+             r"^level/[a-z0-9]+/size$", r"^bandwidth/read$", r"^dram/tlb_cost$", r"^remote/"),
+    "mimd": (r"^compute/strong/speedup$", r"^triad/strong/bandwidth_ceiling$"),
+    "sync": (r"^counter/fetch_add_relaxed/contended$", r"^false_sharing$", r"^race/lost_updates$"),
+    "io": (r"^fetch/speedup$", r"^tasks/speedup$"),
+    "trust": (r"^failed_rows$", r"^unstable_rows$", r"^perf_crosscheck$", r"^skipped_rows$"),
+}
+
+
+def _rank(finding: Finding) -> int | None:
+    for index, pattern in enumerate(CARD.get(finding.area, ())):
+        if re.search(pattern, finding.figure):
+            return index
+    return None
+
+
+def for_the_card(found: list[Finding]) -> list[Finding]:
+    """Headline only what CARD names, and put an area's headlines first in CARD's order; the
+    other findings keep the readings' order after them."""
+    ranked: list[tuple[int, int, int, Finding]] = []
+    area_order: dict[str, int] = {}
+    for position, finding in enumerate(found):
+        area_index = area_order.setdefault(finding.area, len(area_order))
+        rank = _rank(finding) if finding.headline else None
+        if finding.headline and rank is None:
+            finding = dataclasses.replace(finding, headline=False)
+        ranked.append((area_index, rank if rank is not None else len(CARD.get(finding.area, ())), position, finding))
+    return [finding for *_, finding in sorted(ranked, key=lambda item: item[:3])]
 
 
 def _absent(area: str) -> Finding:
@@ -66,7 +105,7 @@ def read_all(result: Result, options: ReadingOptions = ReadingOptions()) -> list
             found += reading(result, runs, options)
         except (FlynnError, ArithmeticError, LookupError, TypeError, ValueError) as error:
             found.append(_failed(area, error))
-    return found
+    return for_the_card(found)
 
 
 def roofline(result: Result, findings: list[Finding] | None = None) -> tuple[list[Ceiling], list[RooflinePoint]]:
