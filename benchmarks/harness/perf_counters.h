@@ -117,7 +117,7 @@ struct Selection {
   };
   std::vector<Absent> absent;
 
-  // Parses the flag's value ("auto", "software", "none", "cycles,context_switches") and probes
+  // Parses the flag's value ("auto", "software", "none", "cpu_cycles,context_switches") and probes
   // the events it names. Throws std::invalid_argument for anything else; "list" is main's.
   static Selection parse(std::string_view text);
   // The context line: "software (hardware: no PMU, ENOENT)".

@@ -74,7 +74,7 @@ def check_output_file(binary: str, failures: Failures) -> None:
 
 
 EVENTS = ("context_switches", "cpu_migrations", "minor_faults", "major_faults", "task_clock_ns",
-          "cycles", "instructions", "branch_misses", "l1d_read_misses", "llc_misses", "dtlb_misses")
+          "cpu_cycles", "instructions", "branch_misses", "l1d_read_misses", "llc_misses", "dtlb_misses")
 
 
 def check_counters_flag(binary: str, failures: Failures) -> None:
@@ -89,7 +89,7 @@ def check_counters_flag(binary: str, failures: Failures) -> None:
         row = [line for line in lines if line.split()[:1] == [event]]
         failures.check(len(row) == 1 and ("counted" in row[0] or "absent: " in row[0]),
                        f"{binary} --flynn_counters=list: no verdict for {event}: {row}")
-    for bad in ("--flynn_counters=bogus", "--flynn_counters=cycles,cycles", "--flynn_counters="):
+    for bad in ("--flynn_counters=bogus", "--flynn_counters=cpu_cycles,cpu_cycles", "--flynn_counters="):
         done = refusal(binary, bad)
         failures.refused(done, f"{binary} {bad}")
         failures.check(len(done.stderr.strip().splitlines()) == 1 and "--flynn_counters" in done.stderr,
