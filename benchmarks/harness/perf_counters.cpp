@@ -385,15 +385,20 @@ double read_cost_ns() {
     const Selection& chosen = selection();
     std::vector<EventSpec> software, hardware;
     for (Event e : chosen.available) (spec(e).hardware ? hardware : software).push_back(spec(e));
-    const Group sw(software, false), hw(hardware, true);
-    const Group& group = sw.any_open() ? sw : hw;
-    if (!group.any_open()) return 0.0;
+    // Both groups, as ThreadCounters::stop() reads them.
+    Group sw(software, false), hw(hardware, true);
+    if (!sw.any_open() && !hw.any_open()) return 0.0;
+    sw.start();
+    hw.start();
     std::uint64_t buffer[3 + kEventCount] = {};
     constexpr int kBatches = 101, kReads = 20;
     std::vector<double> per_read;
     for (int b = 0; b < kBatches; ++b) {
       const auto begin = std::chrono::steady_clock::now();
-      for (int r = 0; r < kReads; ++r) group.read_raw(buffer, std::size(buffer));
+      for (int r = 0; r < kReads; ++r) {
+        sw.read_raw(buffer, std::size(buffer));
+        hw.read_raw(buffer, std::size(buffer));
+      }
       const std::chrono::duration<double, std::nano> took = std::chrono::steady_clock::now() - begin;
       per_read.push_back(took.count() / kReads);
     }

@@ -159,7 +159,8 @@ class TeamCounters {
 // Adds `perf_counters` (the selection's summary) and `perf_counters_read_ns` to the JSON context.
 void add_context();
 
-// The nanoseconds one group read costs (the median of many), measured once per process.
+// The nanoseconds one read of a thread's counters costs (both groups' read(2); the median of
+// many), measured once per process.
 double read_cost_ns();
 
 // Puts `reading` into the benchmark's counters as `<event>_per_<op>` (context_switches_per_switch,
