@@ -19,10 +19,6 @@ from flynn.run import BASELINE_REPETITIONS, BASELINE_RUNS, CHECK_OF_KEY, Binary,
 CHECK_FILES = ("base", "rerun", "rerun-base")
 
 
-def checking(args: argparse.Namespace) -> bool:
-    return bool(args.baseline or args.against_baseline or args.against_build is not None)
-
-
 def outputs(out: Path, args: argparse.Namespace) -> list[Path]:
     """The files a check may write beside --out: refused like the result without --force."""
     if args.against_baseline or args.against_build is not None:

@@ -468,8 +468,7 @@ def write_report(result: results.Result) -> str:
         output.write_text_atomic(tables, summary.format_summary(result))
     except OSError as error:
         raise FlynnError(f"{tables}: cannot write it: {error.strerror or error}") from None
-    _, written, card = output.report([result.path], folder)
-    return card
+    return output.report([result.path], folder)[2]
 
 
 def present(measured: Measured, lines: list[str] = ()) -> int:
