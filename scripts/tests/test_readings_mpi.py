@@ -1,0 +1,69 @@
+"""flynn.areas.mpi: the interconnect readings, on a result written by flynn_mpi itself (4 ranks on
+2 test hosts, scripts/lib/test-hosts) and on hand-made curves."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from flynn import results
+from flynn.areas import mpi
+from flynn.findings import ReadingOptions
+
+REAL = "mpi_2hosts_4ranks_real.json"
+
+
+def read(path: Path) -> dict:
+    result = results.load(path)
+    return {f.figure: f for f in mpi.readings(result, results.runs_by_area(result)["mpi"], ReadingOptions())}
+
+
+def test_a_real_result_gives_every_interconnect_figure(fixtures: Path) -> None:
+    found = read(fixtures / REAL)
+    for figure in ("latency/same_host", "latency/cross_host", "bandwidth/same_host/peak", "bandwidth/cross_host/peak",
+                   "bandwidth/same_host/half_peak_size", "bandwidth/cross_host/half_peak_size", "allreduce/scaling"):
+        assert figure in found and found[figure].value is not None and found[figure].value > 0, figure
+    # Cross host is read against same host: the ratio the card shows.
+    cross, same = found["latency/cross_host"], found["latency/same_host"]
+    assert cross.limit == same.value and cross.ratio == pytest.approx(cross.value / same.value)
+    assert found["bandwidth/cross_host/peak"].limit == found["bandwidth/same_host/peak"].value
+    assert found["allreduce/scaling"].limit is not None and "2 to 4 ranks" in found["allreduce/scaling"].meaning
+
+
+def test_the_latency_is_half_the_round_trip_of_the_8_byte_row(fixtures: Path) -> None:
+    doc = json.loads((fixtures / REAL).read_text())
+    row = next(r for r in doc["benchmarks"] if r["name"].startswith("mpi/pingpong/blocking/placement:cross_host/")
+               and "/bytes:8/" in r["name"])
+    assert read(fixtures / REAL)["latency/cross_host"].value == pytest.approx(row["ns_per_message"] / 1e3)
+    # ns_per_message is one way: the iteration time over twice the round trips in it.
+    assert row["ns_per_message"] == pytest.approx(row["real_time"] / (2 * row["round_trips_per_iteration"]), rel=1e-6)
+
+
+def test_half_peak_size_is_the_first_size_at_half_the_peak() -> None:
+    assert mpi.half_peak_size([(1, 1.0), (2, 4.0), (4, 5.1), (8, 10.0), (16, 9.0)]) == 4
+    assert mpi.half_peak_size([(1, 1.0), (2, 4.0), (4, 4.9), (8, 10.0), (16, 9.0)]) == 8
+    assert mpi.half_peak_size([(1, 10.0), (2, 1.0)]) == 1
+    assert mpi.half_peak_size([(64, 3.0), (128, 6.0)]) == 64  # exactly half counts
+    assert mpi.half_peak_size([]) is None
+
+
+def test_one_host_has_no_cross_host_figures(fixtures: Path, tmp_path: Path) -> None:
+    doc = json.loads((fixtures / REAL).read_text())
+    doc["benchmarks"] = [r for r in doc["benchmarks"] if "cross_host" not in r["name"]]
+    path = tmp_path / "one_host.json"
+    path.write_text(json.dumps(doc))
+    found = read(path)
+    assert "latency/same_host" in found and not [f for f in found if "cross_host" in f]
+    assert found["bandwidth/same_host/peak"].limit is None
+
+
+def test_only_failed_rows_say_nothing_was_measured(fixtures: Path, tmp_path: Path) -> None:
+    doc = json.loads((fixtures / REAL).read_text())
+    for row in doc["benchmarks"]:
+        row["error_occurred"] = True
+        row["error_message"] = "pingpong: byte 3 of iteration 1's message from rank 0 to rank 1 is wrong"
+    path = tmp_path / "failed.json"
+    path.write_text(json.dumps(copy.deepcopy(doc)))
+    found = read(path)
+    assert list(found) == ["none"] and found["none"].value is None
