@@ -6,6 +6,8 @@ Bad input (no Open MPI, one host, a host that does not answer) is a FlynnError w
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import math
 import os
 import re
@@ -24,6 +26,31 @@ _MAX_TEST_HOSTS = 64
 # How long mpirun gets to end its daemons and ranks after SIGTERM before they are killed.
 _GRACE_S = 5.0
 _INSTALL_HINT = "Debian: apt-get install openmpi-bin libopenmpi-dev"
+
+
+# The test hosts' names are the machine's (flynn-h1, ...), so one set exists at a time: every run
+# that makes them holds this lock from `up` to `down` (other checkouts' tests included).
+TEST_HOSTS_LOCK = Path(os.environ.get("FLYNN_TEST_HOSTS_LOCK", "/tmp/flynn-test-hosts.lock"))
+
+
+@contextlib.contextmanager
+def test_hosts_held(wait_s: float = 600.0):  # type: ignore[no-untyped-def]
+    """Holds the test hosts' lock, waiting up to `wait_s` for another run to release it."""
+    fd = os.open(TEST_HOSTS_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise FlynnError(f"the test hosts are in use by another run ({TEST_HOSTS_LOCK} held for "
+                                     f"over {wait_s:g} s)") from None
+                time.sleep(0.2)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _mpirun() -> str:
@@ -136,7 +163,6 @@ def run_mpi(binary: Path, hosts: str, out_json: Path, extra: list[str], timeout_
     if os.geteuid() == 0:
         env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     flags = [f"--benchmark_out={out_json}", "--benchmark_out_format=json", *extra]
-    launch: list[str] = []
     if mode == "local":
         # 2 ranks even on a 1-CPU machine.
         options = ["--oversubscribe", "-np", "2"]
@@ -144,30 +170,40 @@ def run_mpi(binary: Path, hosts: str, out_json: Path, extra: list[str], timeout_
         count = len(hostfile_hosts(what))  # type: ignore[arg-type]
         options = ["--hostfile", str(what), "--npernode", "1", "-np", str(count)]
     else:
-        count = int(what)  # type: ignore[arg-type]
-        up = subprocess.run([str(TEST_HOSTS), "up", str(count)], capture_output=True, text=True, timeout=120)
-        if up.returncode != 0:
-            reason = _error_line(up.stderr).removeprefix("test-hosts: ")
-            raise FlynnError(f"--mpi test:{count}: cannot make the test hosts: {reason}")
-        launch = [str(TEST_HOSTS), "exec"]
+        with test_hosts_held(wait_s=min(600.0, timeout_s)):
+            return _run_on_test_hosts(int(what), mpirun, binary, out_json, flags, env, timeout_s)  # type: ignore[arg-type]
+    return _run(hosts, [], options, mpirun, binary, out_json, flags, env, timeout_s)
+
+
+def _run_on_test_hosts(count: int, mpirun: str, binary: Path, out_json: Path, flags: list[str], env: dict[str, str],
+                       timeout_s: float) -> Path:
+    hosts = f"test:{count}"
+    up = subprocess.run([str(TEST_HOSTS), "up", str(count)], capture_output=True, text=True, timeout=120)
+    if up.returncode != 0:
+        reason = _error_line(up.stderr).removeprefix("test-hosts: ")
+        raise FlynnError(f"--mpi test:{count}: cannot make the test hosts: {reason}")
+    try:
         hostfile = subprocess.run([str(TEST_HOSTS), "hostfile"], capture_output=True, text=True).stdout.strip()
         options = ["--hostfile", hostfile, "--npernode", "1", "-np", str(count)]
-    try:
-        process = subprocess.Popen([*launch, mpirun, *options, str(binary), *flags], stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
-        try:
-            _, stderr = process.communicate(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            _end_group(process)
-            raise FlynnError(f"flynn_mpi did not finish within {timeout_s:g} s on {hosts} (a host that does not "
-                             "answer, or a rank that stopped); its processes were ended") from None
-        except BaseException:
-            _end_group(process)
-            raise
-        _end_group(process)  # a rank left behind by a failed mpirun
+        return _run(hosts, [str(TEST_HOSTS), "exec"], options, mpirun, binary, out_json, flags, env, timeout_s)
     finally:
-        if mode == "test":
-            subprocess.run([str(TEST_HOSTS), "down"], capture_output=True, timeout=120)
+        subprocess.run([str(TEST_HOSTS), "down"], capture_output=True, timeout=120)
+
+
+def _run(hosts: str, launch: list[str], options: list[str], mpirun: str, binary: Path, out_json: Path,
+         flags: list[str], env: dict[str, str], timeout_s: float) -> Path:
+    process = subprocess.Popen([*launch, mpirun, *options, str(binary), *flags], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    try:
+        _, stderr = process.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        _end_group(process)
+        raise FlynnError(f"flynn_mpi did not finish within {timeout_s:g} s on {hosts} (a host that does not "
+                         "answer, or a rank that stopped); its processes were ended") from None
+    except BaseException:
+        _end_group(process)
+        raise
+    _end_group(process)  # a rank left behind by a failed mpirun
     if process.returncode != 0:
         line = _error_line(stderr)
         if "flynn_mpi" not in line and ("ssh" in line or "ORTE" in line or "daemon" in line):

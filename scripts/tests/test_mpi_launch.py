@@ -1,7 +1,6 @@
 """flynn.mpi_launch: bad input is one FlynnError line before anything starts, and a run that
 exceeds its wall-clock limit ends with every process it started gone."""
 
-import os
 import shutil
 import stat
 import time
@@ -140,3 +139,14 @@ def test_a_failing_rank_is_one_line(tmp_path: Path) -> None:
         run_mpi(binary, "local", tmp_path / "out.json", [], 60)
     assert "error: something is wrong" in one_line(error) and "exit" in one_line(error)
     assert not (tmp_path / "out.json").exists()
+
+
+def test_the_test_hosts_are_held_by_one_run_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mpi_launch, "TEST_HOSTS_LOCK", tmp_path / "lock")
+    with mpi_launch.test_hosts_held():
+        with pytest.raises(FlynnError) as error:
+            with mpi_launch.test_hosts_held(wait_s=0.3):
+                pass
+        assert "in use by another run" in one_line(error)
+    with mpi_launch.test_hosts_held(wait_s=0.3):  # released
+        pass

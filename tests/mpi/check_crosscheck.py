@@ -14,6 +14,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from check_mpi import SKIPPED, TEST_HOSTS, mpirun, our_namespaces  # noqa: E402
 
+from flynn.mpi_launch import test_hosts_held  # noqa: E402
+
 TOLERANCE = 0.15
 RUNS = 2
 ATTEMPTS = 3
@@ -60,6 +62,11 @@ def main(argv: list[str]) -> int:
     if len(argv) != 3:
         print("usage: check_crosscheck.py FLYNN_MPI MPI_PINGPONG", file=sys.stderr)
         return 2
+    with test_hosts_held():
+        return crosscheck(argv[1], argv[2])
+
+
+def crosscheck(flynn: str, plain: str) -> int:
     up = subprocess.run([str(TEST_HOSTS), "up", "2"], capture_output=True, text=True, timeout=60)
     if up.returncode == SKIPPED:
         print(up.stderr.strip())
@@ -70,7 +77,7 @@ def main(argv: list[str]) -> int:
             return 1
         hostfile = subprocess.run([str(TEST_HOSTS), "hostfile"], capture_output=True, text=True, check=True).stdout.strip()
         for _ in range(ATTEMPTS):
-            if attempt(argv[1], argv[2], hostfile):
+            if attempt(flynn, plain, hostfile):
                 return 0
         print(f"FAIL: flynn_mpi and the plain ping-pong differ by more than {TOLERANCE:.0%} in {ATTEMPTS} attempts",
               file=sys.stderr)

@@ -18,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "smoke"))
 from smoke_run import Failures  # noqa: E402
 
+from flynn.mpi_launch import test_hosts_held  # noqa: E402
 from flynn.names import parse  # noqa: E402
 
 TEST_HOSTS = HERE.parents[1] / "scripts" / "lib" / "test-hosts"
@@ -87,7 +88,7 @@ def check_local(binary: str) -> int:
     run_and_check(failures, [], [], 2, 1, binary, *QUICK)
     # A filter given to one rank only: refused before anything runs, in one line from rank 0.
     split = subprocess.run(["timeout", "-k", "5", "60", "mpirun", "-np", "2", "sh", "-c",
-                            f'exec "$0" --benchmark_list_tests --benchmark_filter=rank_$OMPI_COMM_WORLD_RANK', binary],
+                            'exec "$0" --benchmark_list_tests --benchmark_filter=rank_$OMPI_COMM_WORLD_RANK', binary],
                            capture_output=True, text=True, env={**os.environ, **ROOT_ENV}, timeout=90)
     error_lines = [line for line in split.stderr.splitlines() if "error:" in line]
     failures.check(split.returncode != 0 and len(error_lines) == 1 and "different arguments" in error_lines[0]
@@ -161,13 +162,16 @@ def check_teardown() -> int:
 
 def main(argv: list[str]) -> int:
     if argv[1:] == ["teardown"]:
-        return check_teardown()
+        with test_hosts_held():
+            return check_teardown()
     if len(argv) != 3 or not (argv[1] == "local" or argv[1].startswith("hosts:")):
         print("usage: check_mpi.py local|hosts:K FLYNN_MPI | teardown", file=sys.stderr)
         return 2
     if argv[1] == "local":
         return check_local(argv[2])
-    return check_hosts(argv[2], int(argv[1].split(":", 1)[1]))
+    # One set of test hosts on the machine at a time, whoever's tests these are.
+    with test_hosts_held():
+        return check_hosts(argv[2], int(argv[1].split(":", 1)[1]))
 
 
 if __name__ == "__main__":
