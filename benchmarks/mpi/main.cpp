@@ -4,11 +4,13 @@
 // /dev/null); and every rank exits with the worst status any rank had.
 #include <fcntl.h>
 #include <mpi.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -19,6 +21,30 @@
 #undef main
 
 extern char** environ;
+
+namespace {
+
+// Why the --benchmark_out target (the last one given, else BENCHMARK_OUT) cannot be written, or
+// empty: its directory is missing or not writable, or it is a directory.
+std::string output_refusal(int argc, char** argv) {
+  std::string target;
+  if (const char* variable = std::getenv("BENCHMARK_OUT")) target = variable;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view argument(argv[i]);
+    if (argument.starts_with("--benchmark_out=")) target = argument.substr(std::strlen("--benchmark_out="));
+  }
+  if (target.empty()) return {};
+  const std::size_t slash = target.find_last_of('/');
+  const std::string directory = slash == std::string::npos ? "." : slash == 0 ? "/" : target.substr(0, slash);
+  struct stat info {};
+  if (stat(target.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) return "--benchmark_out=" + target + " is a directory";
+  if (access(directory.c_str(), W_OK | X_OK) != 0) {
+    return "--benchmark_out=" + target + ": its directory " + directory + " is missing or not writable";
+  }
+  return {};
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
@@ -31,6 +57,16 @@ int main(int argc, char** argv) {
                    "must run the same filter and flags, or their loops would not meet\n",
                    argv[0]);
     }
+    MPI_Finalize();
+    return 2;
+  }
+  // Only rank 0 writes the result file, so only it could find its directory unwritable, after
+  // the others had entered the first benchmark's loop: checked here, and agreed.
+  const std::string refusal = rank == 0 ? output_refusal(argc, argv) : std::string();
+  int refused = refusal.empty() ? 0 : 1;
+  MPI_Bcast(&refused, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (refused != 0) {
+    if (rank == 0) std::fprintf(stderr, "%s: error: %s\n", argv[0], refusal.c_str());
     MPI_Finalize();
     return 2;
   }

@@ -93,6 +93,11 @@ def check_local(binary: str) -> int:
     error_lines = [line for line in split.stderr.splitlines() if "error:" in line]
     failures.check(split.returncode != 0 and len(error_lines) == 1 and "different arguments" in error_lines[0]
                    and not split.stdout.strip(), f"differing filters: exit {split.returncode}, {split.stderr!r}")
+    # The result file only rank 0 writes: an unwritable one is refused by every rank, before any loop.
+    unwritable = mpirun([], [], 2, binary, "--benchmark_out=/nonexistent-dir/x.json", *QUICK)
+    error_lines = [line for line in unwritable.stderr.splitlines() if "error:" in line]
+    failures.check(unwritable.returncode == 2 and len(error_lines) == 1 and "/nonexistent-dir" in error_lines[0],
+                   f"unwritable --benchmark_out: exit {unwritable.returncode}, {unwritable.stderr!r}")
     alone = subprocess.run([binary, "--benchmark_list_tests"], capture_output=True, text=True,
                            env={**os.environ, **ROOT_ENV}, timeout=60)
     failures.check(alone.returncode == 2 and "2 ranks or more" in alone.stderr, f"one rank: {alone.stderr!r}")
