@@ -12,7 +12,8 @@ from pathlib import Path
 
 from flynn import compare, machine, results, run, textsafe
 from flynn.errors import EXIT_FINDING, FlynnError
-from flynn.run import BASELINE_REPETITIONS, BASELINE_RUNS, CHECK_OF_KEY, Binary, BinaryFailed
+from flynn.results import CHECK_OF_KEY
+from flynn.run import BASELINE_REPETITIONS, BASELINE_RUNS, Binary, BinaryFailed
 
 # What a check writes beside --out, by suffix of its stem: the other build's result, the rerun's
 # and, for --against-build, the other build's rerun.

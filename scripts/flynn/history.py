@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402  (the backend must be chosen first)
 
-from flynn import compare, machine, names, plot, results, run, stats, summary, textsafe  # noqa: E402
+from flynn import compare, machine, names, plot, results, stats, summary, textsafe  # noqa: E402
 from flynn.errors import EXIT_FINDING, ArgumentParser, FlynnError, entry_point  # noqa: E402
 from flynn.results import Result, Run  # noqa: E402
 
@@ -93,7 +93,7 @@ def collect(directories: list[Path]) -> list[StoredRun]:
             except FlynnError as error:
                 print(f"note: skipped {textsafe.terminal(error)}", file=sys.stderr)
                 continue
-            if run.CHECK_OF_KEY in result.context:
+            if results.CHECK_OF_KEY in result.context:
                 # Only the benchmarks a check found slower, minutes later: not a run of the suite.
                 continue
             date = _date(result.context)
@@ -270,9 +270,9 @@ def main(argv: list[str]) -> int:
         if not directory.is_dir():
             raise FlynnError(f"--dir {directory}: not a directory")
     # Read at call time, so that tests can point them elsewhere.
-    directories = [run.RUNS_DIR, machine.BASELINES_DIR, *args.dir]
+    directories = [machine.RUNS_DIR, machine.BASELINES_DIR, *args.dir]
     names.compile_filter(args.filter)
-    out_dir = args.out or run.RUNS_DIR / "history"
+    out_dir = args.out or machine.RUNS_DIR / "history"
     if not args.no_plots:
         results.check_directory(out_dir, "--out")
     gbench = compare.load_gbench()

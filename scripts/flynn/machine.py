@@ -8,6 +8,8 @@ from typing import Any
 from flynn import build
 
 BASELINES_DIR = build.REPO_ROOT / "results" / "baselines"
+# Where scripts/run writes a result by default; scripts/history and the report read it back.
+RUNS_DIR = build.REPO_ROOT / "results" / "runs"
 
 # What makes two results come from the same machine. Compiler, flags, kernel and
 # governor are left out on purpose: they are the changes a user compares across.

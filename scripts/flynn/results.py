@@ -18,6 +18,9 @@ SKIP_PREFIX = "skipped:"
 # K times: repetitions within one process share its page placement, its CPU, its neighbours'
 # load, so only separate invocations show how far a figure drifts between runs.
 INVOCATION_KEY = "flynn_invocation"
+# In the context of a --against-baseline rerun or of the other build's result of --against-build:
+# the file name of the run it was made to check. scripts/history leaves such files out.
+CHECK_OF_KEY = "flynn_check_of"
 
 # Numeric keys Google Benchmark (or scripts/run) writes; every other number in a row is a user counter.
 _NOT_COUNTERS = frozenset(

@@ -48,12 +48,8 @@ QUICK_AREA_FLAGS = {
 # repetitions also let the U test reach p < 0.05 against a run of 3 (3 vs 3 never goes below p = 0.1).
 BASELINE_RUNS = 3
 BASELINE_REPETITIONS = 3
-RUNS_DIR = build.REPO_ROOT / "results" / "runs"
 # As --help names it: fixed at import, so that a test pointing RUNS_DIR elsewhere still gets help.
-_RUNS_SHOWN = RUNS_DIR.relative_to(build.REPO_ROOT)
-# In the context of a --against-baseline rerun or of the other build's result of --against-build:
-# the file name of the run it was made to check. scripts/history leaves such files out.
-CHECK_OF_KEY = "flynn_check_of"
+_RUNS_SHOWN = machine.RUNS_DIR.relative_to(build.REPO_ROOT)
 # Google Benchmark flags that scripts/run sets itself, and its own flag to use instead.
 OWN_FLAGS = {
     "--benchmark_out": "--out FILE",
@@ -210,7 +206,7 @@ def run_settings(args: argparse.Namespace) -> dict[str, str]:
 
 def default_out() -> Path:
     host = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname().split(".")[0]) or "host"
-    return RUNS_DIR / f"{host}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+    return machine.RUNS_DIR / f"{host}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
 
 
 def _filter_flags(pattern: str | None) -> list[str]:
@@ -454,8 +450,8 @@ def measure(out: Path, args: argparse.Namespace, extra: list[str],
 
 def write_report(result: results.Result) -> str:
     """The report of the result file beside it, with every benchmark's row in tables.md; the card."""
-    # Imported here, not at the top: the report reaches back into this module for RUNS_DIR and
-    # CHECK_OF_KEY (to find the machine's stored runs), and --help or a refused flag needs none of it.
+    # Imported here, not at the top: --help or a refused flag needs none of the report's matplotlib
+    # and jinja2.
     from flynn.report import output
 
     folder = report_dir(result.path)

@@ -73,7 +73,7 @@ def test_against_baseline_reruns_what_is_slower_and_counts_only_what_is_slower_a
     assert f"--benchmark_filter=^{synthetic.SWITCH}$|^{synthetic.TRIAD}$" in log.read_text().splitlines()
     rerun = results.load(tmp_path / "r-rerun.json")
     assert {row["run_name"] for row in rerun.benchmarks} == {synthetic.TRIAD, synthetic.SWITCH}
-    assert rerun.context[run.CHECK_OF_KEY] == "r.json"
+    assert rerun.context[results.CHECK_OF_KEY] == "r.json"
     assert f"rerun: {tmp_path / 'r-rerun.json'}" in printed
 
 
@@ -169,7 +169,7 @@ def test_against_build_runs_both_builds_in_turn_and_compares_them_run_by_run(
         assert Path(f"{log}.calls").read_text() == "x" * 2 * run.BASELINE_RUNS
     for name in ("r-base.json", "r-rerun.json", "r-rerun-base.json"):
         checking = results.load(tmp_path / name)
-        assert checking.context[run.CHECK_OF_KEY] == "r.json"
+        assert checking.context[results.CHECK_OF_KEY] == "r.json"
         assert [len(one.by_invocation()) for one in results.runs(checking) if one.repetitions] == [3, 3, 3]
 
 

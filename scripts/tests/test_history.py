@@ -28,7 +28,7 @@ def stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """results/runs and results/baselines of a machine whose ns_per_switch got 20% slower at rev c."""
     runs = tmp_path / "runs"
     runs.mkdir()
-    monkeypatch.setattr(run, "RUNS_DIR", runs)
+    monkeypatch.setattr(machine, "RUNS_DIR", runs)
     monkeypatch.setattr(machine, "BASELINES_DIR", tmp_path / "baselines")
     _run(runs, 1, "aaaaaaaaaaaa")
     _run(runs, 2, "bbbbbbbbbbbb", {SWITCH: 0.01})
@@ -66,7 +66,7 @@ def test_a_step_is_flagged_at_the_revision_that_made_it(stores: Path, tmp_path: 
 def test_steps_inside_the_drift_of_earlier_runs_are_not_flagged(tmp_path: Path, monkeypatch, capsys) -> None:
     runs = tmp_path / "drifting"
     runs.mkdir()
-    monkeypatch.setattr(run, "RUNS_DIR", runs)
+    monkeypatch.setattr(machine, "RUNS_DIR", runs)
     monkeypatch.setattr(machine, "BASELINES_DIR", tmp_path / "baselines")
     for day, offset in enumerate((0.0, 0.08, -0.02, 0.07, 0.12), 1):
         _run(runs, day, f"{day}" * 12, {SWITCH: offset})
@@ -105,7 +105,7 @@ def test_runs_are_kept_apart_per_machine(stores: Path, tmp_path: Path, capsys) -
 
 def test_a_rerun_of_a_check_is_not_a_run(stores: Path, capsys) -> None:
     rerun = synthetic.document(slower={SWITCH: 0.5}, context={"date": "2026-03-05T12:00:00+00:00",
-                                                              run.CHECK_OF_KEY: "run-04.json"})
+                                                              results.CHECK_OF_KEY: "run-04.json"})
     synthetic.write(stores, "run-04-rerun.json", rerun)
     status, out, _ = _history(capsys, "--no-plots")
     assert status == 0
@@ -157,7 +157,7 @@ def test_bad_input(stores: Path, argv: list[str], message: str, capsys) -> None:
 
 
 def test_no_runs_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    monkeypatch.setattr(run, "RUNS_DIR", tmp_path / "runs")
+    monkeypatch.setattr(machine, "RUNS_DIR", tmp_path / "runs")
     monkeypatch.setattr(machine, "BASELINES_DIR", tmp_path / "baselines")
     status, _, err = _history(capsys)
     assert status == 2
@@ -165,7 +165,7 @@ def test_no_runs_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys)
 
 
 def test_real_fixtures_make_a_history(tmp_path: Path, fixtures: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    monkeypatch.setattr(run, "RUNS_DIR", tmp_path / "none")
+    monkeypatch.setattr(machine, "RUNS_DIR", tmp_path / "none")
     monkeypatch.setattr(machine, "BASELINES_DIR", tmp_path / "none")
     store = tmp_path / "store"
     store.mkdir()

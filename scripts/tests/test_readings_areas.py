@@ -37,9 +37,10 @@ def test_every_real_fixture_reads(fixtures: Path) -> None:
 
 
 def test_reference_headlines_fit_the_card_and_it_is_fast() -> None:
-    start = time.perf_counter()
+    # CPU time, not wall time: a loaded machine (a build beside the tests) stretches the wall clock.
+    start = time.process_time()
     found = read_all(results.load(REFERENCE))
-    assert time.perf_counter() - start < 5
+    assert time.process_time() - start < 5
     headlines = [f for f in found if f.headline]
     # The card has room for about 25 findings besides the machine, the titles and the history.
     assert 20 <= len(headlines) <= 28

@@ -24,7 +24,7 @@ PLANTED = "<script>alert(1)</script>"
 def no_stored_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """The repository's own results/runs and results/baselines stay out of a test unless it asks."""
     empty = tmp_path_factory.mktemp("no-history")
-    monkeypatch.setattr(run, "RUNS_DIR", empty / "runs")
+    monkeypatch.setattr(machine, "RUNS_DIR", empty / "runs")
     monkeypatch.setattr(machine, "BASELINES_DIR", empty / "baselines")
 
 
@@ -329,7 +329,7 @@ def test_history_of_the_machine_gives_the_latest_verdict(fixtures: Path, tmp_pat
     slower["context"]["date"] = "2024-11-04T10:00:00+00:00"
     latest = runs / "run4.json"
     latest.write_text(json.dumps(slower))
-    run.RUNS_DIR = runs  # the autouse fixture restores it
+    machine.RUNS_DIR = runs  # the autouse fixture restores it
     report = model.assemble([latest], readings=stand_in(STAND_IN), with_figures=False)
     history = report.history
     assert history is not None and len(history.runs) == 4 and history.this_run == 3

@@ -220,7 +220,7 @@ def test_the_check_sees_a_fetch_and_an_error(tmp_path: Path) -> None:
 
 
 def test_a_page_for_bad_input_loads_too(fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(run, "RUNS_DIR", tmp_path / "runs")
+    monkeypatch.setattr(machine, "RUNS_DIR", tmp_path / "runs")
     monkeypatch.setattr(machine, "BASELINES_DIR", tmp_path / "baselines")
     report = model.assemble([fixtures / "not_benchmark.json"])
     output.write(report, tmp_path, ["html"])

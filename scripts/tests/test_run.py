@@ -40,7 +40,7 @@ sys.exit(status)
 def no_stored_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """The report a run ends with reads the machine's stored runs: the repository's own stay out."""
     empty = tmp_path_factory.mktemp("no-history")
-    monkeypatch.setattr(run, "RUNS_DIR", empty / "runs")
+    monkeypatch.setattr(machine, "RUNS_DIR", empty / "runs")
     monkeypatch.setattr(machine, "BASELINES_DIR", empty / "baselines")
 
 
@@ -99,7 +99,7 @@ def test_flags_scripts_run_sets_itself_are_refused(monkeypatch: pytest.MonkeyPat
 
 def test_default_out_names_host_and_utc_time() -> None:
     out = run.default_out()
-    assert out.parent == run.RUNS_DIR
+    assert out.parent == machine.RUNS_DIR
     assert out.name.endswith("Z.json") and "-20" in out.name
 
 

@@ -127,8 +127,11 @@ def test_run_commands_put_area_defaults_before_the_users_flags() -> None:
 @pytest.fixture
 def guest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fixtures: Path) -> dict:
     """scripts/run with a fake built binary and a fake guest that returns a real binary's JSON."""
-    from flynn import build, perf_check
+    from flynn import build, machine, perf_check
 
+    # The report scripts/run ends with reads the machine's stored runs: none of the repository's.
+    monkeypatch.setattr(machine, "RUNS_DIR", tmp_path / "stored-runs")
+    monkeypatch.setattr(machine, "BASELINES_DIR", tmp_path / "stored-baselines")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "flynn_mimd"

@@ -375,7 +375,7 @@ def _history(column: Column) -> History | None:
     from flynn import compare, history, run
 
     assert column.result is not None and column.machine_id is not None
-    directories = [directory for directory in (run.RUNS_DIR, machine.BASELINES_DIR) if directory.is_dir()]
+    directories = [directory for directory in (machine.RUNS_DIR, machine.BASELINES_DIR) if directory.is_dir()]
     stored = [entry for entry in history.collect(directories) if entry.machine == column.machine_id]
     if not stored:
         return None
@@ -386,7 +386,7 @@ def _history(column: Column) -> History | None:
                  or (entry.result.context.get("date"), entry.result.context.get("git_revision"),
                      entry.result.context.get("flynn_binaries")) == mine), None)
     date = history._date(context)
-    if this is None and date is not None and run.CHECK_OF_KEY not in context:
+    if this is None and date is not None and results.CHECK_OF_KEY not in context:
         stored.append(history.StoredRun(column.result, column.machine_id, date, str(context.get("git_revision") or "?")))
         stored.sort(key=lambda entry: entry.date)
         this = next(index for index, entry in enumerate(stored) if entry.result is column.result)
