@@ -22,5 +22,7 @@ std::vector<int> collective_rank_counts(int size);
 void register_point_to_point_benchmarks(const World& world, std::uint64_t max_bytes);
 void register_pair_benchmarks(const World& world);
 void register_collective_benchmarks(const World& world, std::uint64_t max_bytes);
+// Ranks x OpenMP threads, `thread_counts` being rank 0's (every rank must register the same).
+void register_hybrid_benchmarks(const World& world, const std::vector<int>& thread_counts);
 
 }  // namespace flynn::mpi

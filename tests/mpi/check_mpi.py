@@ -25,7 +25,7 @@ TEST_HOSTS = HERE.parents[1] / "scripts" / "lib" / "test-hosts"
 SKIPPED = 77
 # Every mpirun is bounded: a host that stops answering must fail the test, not hang it.
 MPIRUN_TIMEOUT_S = 90
-QUICK = ["--benchmark_min_time=0.005", "--flynn_mpi_max_bytes=64K"]
+QUICK = ["--benchmark_min_time=0.005", "--flynn_mpi_max_bytes=64K", "--flynn_threads=1,2"]
 ROOT_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
 
 
@@ -44,7 +44,7 @@ def check_results(failures: Failures, result: dict, listed: set[str], ranks: int
     failures.check(context.get("mpi_hosts") == str(hosts), f"mpi_hosts {context.get('mpi_hosts')!r}, not {hosts}")
     host_of = {r: context.get(f"mpi_host_rank_{r}") for r in range(ranks)}
     failures.check(all(host_of.values()), f"a rank without its host in the context: {host_of}")
-    placements, collectives = set(), set()
+    placements, collectives, hybrid = set(), set(), set()
     for name, run in runs.items():
         parsed = parse(name)
         failures.check(not run.get("error_occurred"), f"{name} failed: {run.get('error_message')!r}")
@@ -59,6 +59,10 @@ def check_results(failures: Failures, result: dict, listed: set[str], ranks: int
                            f"{name}: ranks {a} and {b} are on {host_of[a]} and {host_of[b]}")
             figure = "ns_per_message" if parsed.kernel in ("pingpong", "pair_latency") else "bytes_per_second"
             failures.check(run.get(figure, 0) > 0, f"{name} lacks {figure}")
+        elif parsed.kernel == "hybrid":
+            hybrid.add((int(p["ranks"]), int(p["threads"])))
+            failures.check(run.get("flops_per_second", 0) > 0 and run.get("omp_threads") == int(p["threads"])
+                           and 0 <= run.get("threads_in_place_pct", -1) <= 100, f"{name}: flops, threads or binding")
         else:
             collectives.add((parsed.kernel, int(p["ranks"])))
             low, mean, high = (run.get(f"ns_per_op_{k}_rank", -1) for k in ("min", "mean", "max"))
@@ -66,6 +70,7 @@ def check_results(failures: Failures, result: dict, listed: set[str], ranks: int
     for kernel in ("allreduce", "bcast", "alltoall", "barrier"):
         failures.check((kernel, ranks) in collectives, f"no {kernel} on {ranks} ranks")
     failures.check(("cross_host" in placements) == (hosts > 1), f"placements {placements} on {hosts} hosts")
+    failures.check({(1, 1), (1, 2), (ranks, 1), (ranks, 2)} <= hybrid, f"hybrid ranks x threads {sorted(hybrid)}")
     pairs = {(int(parse(n).params["rank_a"]), int(parse(n).params["rank_b"])) for n in runs if "/pair_latency/" in n}
     failures.check(pairs == {(a, b) for a in range(ranks) for b in range(a + 1, ranks)}, f"pair_latency pairs {pairs}")
 
