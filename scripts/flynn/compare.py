@@ -371,19 +371,8 @@ def format_report(report: Report, colour: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _finite(value: Any) -> Any:
-    """JSON has no NaN or Infinity: what is not a finite number is null (none is expected)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value
-
-
 def to_document(report: Report) -> dict[str, Any]:
-    return _finite({
+    return results.finite_or_null({
         "base": report.base,
         "new": report.new,
         "settings": asdict(report.settings),

@@ -9,6 +9,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from flynn import results
+
 # What a reader may conclude from a finding:
 # ok        measured, stable, proofs passed;
 # unstable  measured, but its repetitions spread more than the figure can be read to;
@@ -53,23 +55,13 @@ class Finding:
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form: standard JSON only, so a non-finite number becomes null."""
-        return _finite(asdict(self))
+        return results.finite_or_null(asdict(self))
 
 
 def ratio(value: float | None, limit: float | None) -> float | None:
     if value is None or limit is None or limit == 0 or not math.isfinite(value) or not math.isfinite(limit):
         return None
     return value / limit
-
-
-def _finite(data: Any) -> Any:
-    if isinstance(data, float) and not math.isfinite(data):
-        return None
-    if isinstance(data, dict):
-        return {key: _finite(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_finite(value) for value in data]
-    return data
 
 
 @dataclass(frozen=True)

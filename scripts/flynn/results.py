@@ -287,6 +287,18 @@ def check_directory(directory: Path, what: str, shown: Path | None = None) -> No
         raise FlynnError(f"{what} {shown}: cannot write in {directory}: {error.strerror or error}") from None
 
 
+def finite_or_null(data: Any) -> Any:
+    """JSON has no NaN or Infinity: in what flynn derives from a result (a comparison, a finding),
+    a number that is not finite is null, said so rather than written as a bare NaN token."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    if isinstance(data, dict):
+        return {key: finite_or_null(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [finite_or_null(value) for value in data]
+    return data
+
+
 def to_json(document: object) -> str:
     """Standard JSON only: a non-finite float is a bug upstream, and raises here."""
     return json.dumps(document, indent=2, allow_nan=False) + "\n"

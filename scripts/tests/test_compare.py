@@ -488,7 +488,7 @@ def test_json_is_standard_json(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     document = compare.to_document(report)
     document["counts"]["odd"] = math.inf
-    results.write_atomic(path, compare._finite(document))
+    results.write_atomic(path, results.finite_or_null(document))
     assert _strict(path)["counts"]["odd"] is None
 
 

@@ -1,24 +1,14 @@
 """report.json: the findings as data for tests and other tools, in standard JSON (no NaN)."""
 
 import json
-import math
 from dataclasses import asdict
 from typing import Any
 
+from flynn import results
 from flynn.report import text
 from flynn.report.model import Report
 
 FORMAT_VERSION = 1
-
-
-def _finite(data: Any) -> Any:
-    if isinstance(data, float) and not math.isfinite(data):
-        return None
-    if isinstance(data, dict):
-        return {key: _finite(value) for key, value in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [_finite(value) for value in data]
-    return data
 
 
 def document(report: Report) -> dict[str, Any]:
@@ -35,7 +25,7 @@ def document(report: Report) -> dict[str, Any]:
             "problems": column.problems,
             "missing": column.missing,
             "findings": [finding.as_dict() for finding in column.findings],
-            "roofline": _finite({"ceilings": [asdict(c) for c in column.ceilings],
+            "roofline": results.finite_or_null({"ceilings": [asdict(c) for c in column.ceilings],
                                  "points": [asdict(p) for p in column.points]}),
         } for column in report.columns],
         "history": None if history is None else {
