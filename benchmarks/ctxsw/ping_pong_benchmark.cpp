@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -42,6 +43,8 @@ struct Channel {
   Bell to_partner;
   Bell to_initiator;
   PartnerReport report;
+  // The initiator's counters could not be inherited: the partner opens and reports its own.
+  bool partner_counts = false;
 };
 
 template <class Bell>
@@ -50,14 +53,16 @@ void partner_side(Channel<Bell>& channel, int cpu, std::size_t bytes) {
   std::vector<std::byte> working_set(bytes);
   // Counting starts after the warm-up message, so the counts cover the timed run only.
   const std::uint32_t warm_up = channel.to_partner.wait();
-  // Opened by the partner itself, thread or process alike, so its setup is never counted.
-  perf::ThreadCounters counters;
-  counters.start();
+  // Inherited from the initiator, which starts them for both sides at its loop; else opened here,
+  // after the setup, and reported back.
+  std::optional<perf::ThreadCounters> counters;
+  if (channel.partner_counts) counters.emplace();
+  if (counters) counters->start();
   const SwitchCounts before = SwitchCounts::of_this_thread();
   channel.to_initiator.ring(warm_up + 1);
   channel.report.answered = 1 + answer_until_stop(channel.to_partner, channel.to_initiator, working_set);
   channel.report.switches = SwitchCounts::of_this_thread() - before;
-  channel.report.counters = counters.stop();
+  if (counters) channel.report.counters = counters->stop();
 }
 
 // On one CPU the waker is often preempted by the woken side before it blocks, so a switch
@@ -80,13 +85,17 @@ void ping_pong(benchmark::State& state, Model model, const PairPlan& plan, std::
   if (!plan.possible()) return skip(state, plan.skip_reason);
   const ScopedBinding binding(Topology::machine(), plan.first);
   const SharedObject<Channel<Bell>> channel;
+  // Opened before the partner exists, so the partner thread or process inherits them: both sides
+  // in one cloned perf context, which costs a switch far less than two contexts of their own.
+  // Nothing counts until start(), which resets and enables the partner's copy too.
+  perf::ThreadCounters counters(perf::selection().available, perf::ThreadCounters::Inherit{});
+  channel->partner_counts = !counters.inherited();
   Partner partner(model, [&] { partner_side(*channel, plan.second, bytes); });
   std::vector<std::byte> working_set(bytes);
 
   std::uint64_t k = 0;
   std::uint64_t in_order = round_trip(channel->to_partner, channel->to_initiator, k++, working_set);
   // Read at the loop's ends only: a read inside it would cost more than some hand-offs.
-  perf::ThreadCounters counters;
   counters.start();
   const SwitchCounts before = SwitchCounts::of_this_thread();
   for (auto _ : state) {
@@ -103,7 +112,7 @@ void ping_pong(benchmark::State& state, Model model, const PairPlan& plan, std::
   // A round trip is two hand-offs, each one a switch when the waiter has to block.
   const double handoffs = 2.0 * static_cast<double>(state.iterations());
   state.counters["ns_per_switch"] = ns_per_event(2);
-  both += channel->report.counters;
+  if (channel->partner_counts) both += channel->report.counters;
   report_switches(state, mine + channel->report.switches, both, handoffs, "switch");
 }
 

@@ -42,8 +42,9 @@ constexpr std::array<EventSpec, kEventCount> kEvents = {{
 constexpr std::uint64_t kReadFormat =
     PERF_FORMAT_GROUP | PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
 
-int open_event(const EventSpec& spec, bool exclude_kernel, pid_t tid, int group_fd) {
+int open_event(const EventSpec& spec, bool exclude_kernel, pid_t tid, int group_fd, bool inherit = false) {
   perf_event_attr attr{};
+  attr.inherit = inherit;
   attr.size = sizeof(attr);
   attr.type = spec.type;
   attr.config = spec.config;
@@ -156,10 +157,10 @@ Reading& Reading::operator+=(const Reading& other) {
   return *this;
 }
 
-Group::Group(const std::vector<EventSpec>& specs, bool exclude_kernel, pid_t tid)
+Group::Group(const std::vector<EventSpec>& specs, bool exclude_kernel, pid_t tid, bool inherit)
     : fds_(specs.size(), -1), errors_(specs.size(), 0) {
   for (std::size_t i = 0; i < specs.size(); ++i) {
-    const int fd = open_event(specs[i], exclude_kernel, tid, leader_);
+    const int fd = open_event(specs[i], exclude_kernel, tid, leader_, inherit);
     if (fd < 0) {
       errors_[i] = -fd;
       continue;
@@ -167,6 +168,10 @@ Group::Group(const std::vector<EventSpec>& specs, bool exclude_kernel, pid_t tid
     fds_[i] = fd;
     if (leader_ < 0) leader_ = fd;
   }
+}
+
+bool Group::complete() const {
+  return std::all_of(fds_.begin(), fds_.end(), [](int fd) { return fd >= 0; });
 }
 
 Group::~Group() {
@@ -319,15 +324,29 @@ std::string list_text() {
   return text;
 }
 
-ThreadCounters::ThreadCounters(const std::vector<Event>& events, pid_t tid) {
+ThreadCounters::ThreadCounters(const std::vector<Event>& events, pid_t tid) { open(events, tid, false); }
+
+ThreadCounters::ThreadCounters(const std::vector<Event>& events, Inherit) {
+  open(events, 0, true);
+  inherited_ = (!software_ || software_->complete()) && (!hardware_ || hardware_->complete());
+  if (!inherited_) {
+    software_.reset();
+    hardware_.reset();
+    software_events_.clear();
+    hardware_events_.clear();
+    open(events, 0, false);
+  }
+}
+
+void ThreadCounters::open(const std::vector<Event>& events, pid_t tid, bool inherit) {
   std::vector<EventSpec> software, hardware;
   for (Event e : events) {
     (is_software(e) ? software_events_ : hardware_events_).push_back(e);
     (is_software(e) ? software : hardware).push_back(spec(e));
   }
   // The kernel's events must count kernel time: a switch happens there.
-  if (!software.empty()) software_.emplace(software, false, tid);
-  if (!hardware.empty()) hardware_.emplace(hardware, true, tid);
+  if (!software.empty()) software_.emplace(software, false, tid, inherit);
+  if (!hardware.empty()) hardware_.emplace(hardware, true, tid, inherit);
 }
 
 void ThreadCounters::start() {

@@ -78,8 +78,11 @@ struct Reading {
 class Group {
  public:
   // Opens `specs` for thread `tid` (0: the calling thread) on any CPU, disabled. An event that
-  // fails to open is left out with its errno; the group is made of the others.
-  Group(const std::vector<EventSpec>& specs, bool exclude_kernel, pid_t tid = 0);
+  // fails to open is left out with its errno; the group is made of the others. With `inherit`,
+  // threads and processes the thread creates afterwards count in the same group, and a read sums
+  // them (live ones included).
+  Group(const std::vector<EventSpec>& specs, bool exclude_kernel, pid_t tid = 0, bool inherit = false);
+  bool complete() const;  // every event opened
   ~Group();
   Group(const Group&) = delete;
   Group& operator=(const Group&) = delete;
@@ -137,10 +140,21 @@ class ThreadCounters {
  public:
   explicit ThreadCounters(pid_t tid = 0) : ThreadCounters(selection().available, tid) {}
   ThreadCounters(const std::vector<Event>& events, pid_t tid);
+  // The calling thread's counters, inherited by every thread and process it creates from now on
+  // (start() and stop() then take them all). A partner created inside the measurement counts in
+  // the same, cloned, perf context, which the kernel swaps in O(1) at a switch between the two;
+  // two separate per-thread contexts are scheduled out and in at every switch instead, which
+  // measurably lengthened a same-CPU hand-off here. Where the kernel refuses inherit for a group,
+  // the counters are opened without it and inherited() is false.
+  struct Inherit {};
+  ThreadCounters(const std::vector<Event>& events, Inherit);
+  bool inherited() const { return inherited_; }
   void start();
   Reading stop();
 
  private:
+  void open(const std::vector<Event>& events, pid_t tid, bool inherit);
+  bool inherited_ = false;
   std::vector<Event> software_events_, hardware_events_;
   std::optional<Group> software_, hardware_;
 };

@@ -191,6 +191,37 @@ TEST(PerfCounters, TouchingFreshPagesCountsOneMinorFaultEach) {
   EXPECT_EQ(first[Event::major_faults], 0);
 }
 
+TEST(PerfCounters, InheritedCountersTakeInALiveThreadCreatedAfterThem) {
+  require_software(Event::minor_faults);
+  if (IsSkipped()) return;
+  ThreadCounters counters({Event::minor_faults, Event::context_switches}, ThreadCounters::Inherit{});
+  if (!counters.inherited()) GTEST_SKIP() << "this kernel refuses inherit for a group";
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  constexpr std::size_t kPages = 256;
+  void* memory = mmap(nullptr, kPages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(memory, MAP_FAILED);
+  madvise(memory, kPages * page, MADV_NOHUGEPAGE);
+  std::atomic<int> step{0};
+  // Created before start(): its setup is not counted, its work after start() is.
+  std::thread partner([&] {
+    while (step != 1) std::this_thread::yield();
+    for (std::size_t p = 0; p < kPages; ++p) static_cast<volatile char*>(memory)[p * page] = 1;
+    step = 2;
+    while (step != 3) std::this_thread::yield();
+  });
+  counters.start();
+  step = 1;
+  while (step != 2) std::this_thread::yield();
+  // Read while the partner still lives: its inherited copy is summed in.
+  const Reading reading = counters.stop();
+  step = 3;
+  partner.join();
+  munmap(memory, kPages * page);
+  ASSERT_TRUE(reading.has(Event::minor_faults));
+  EXPECT_GE(reading[Event::minor_faults], kPages);
+  EXPECT_LE(reading[Event::minor_faults], kPages + 16);
+}
+
 TEST(PerfCounters, HardwareEventsAbsentWithTheReasonOrCountedWithAPmu) {
   const Selection all = Selection::parse("auto");
   ThreadCounters counters(all.wanted, 0);
