@@ -75,3 +75,14 @@ def test_simd_figure_annotates_the_ilp(fixtures: Path) -> None:
     fig = simd.figure(result, results.runs_by_area(result)["simd"])
     texts = [t.get_text() for ax in fig.get_axes() for t in ax.texts]
     assert any("ILP" in text for text in texts)
+
+
+def test_every_speedup_names_its_own_lane_count() -> None:
+    # an FMA column above its width once took the previous row's limit source (poly avx512f f32
+    # said "lane count 8" against a limit of 16)
+    speedups = [f for f in read_all(results.load(REFERENCE)) if f.figure.startswith("speedup/")]
+    assert speedups
+    for found in speedups:
+        assert found.limit_source.startswith(f"lane count {found.limit:g} "), (found.figure, found.limit_source)
+    poly = by_figure(speedups)["speedup/poly/avx512f/f32"]
+    assert poly.limit == 16 and "twice" in poly.limit_source

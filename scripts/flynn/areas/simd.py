@@ -185,6 +185,8 @@ def _speedup_readings(result: Result, pts: list[Point], reading: numa.LevelReadi
         elif s.isa in FMA_ISAS and s.value > s.lanes:
             meaning = (f"{s.value:.1f}x over scalar with {s.lanes} lanes: above the width because an FMA "
                        "multiplies and adds in one instruction where the scalar column needs two")
+            source = (f"lane count {s.lanes} (counter lanes): the ideal speedup of a {s.lanes}-wide vector; "
+                      "an FMA column can reach twice that on multiply-add work")
         else:
             meaning = f"{s.value:.1f}x over scalar with {s.lanes} lanes: {s.value / s.lanes:.0%} of the width"
             source = f"lane count {s.lanes} (counter lanes): the ideal speedup of a {s.lanes}-wide vector"
