@@ -45,6 +45,9 @@ def test_hwloc_508_mib_l3_against_a_step_at_4_to_8_mib(tmp_path: Path) -> None:
     dram_finding = found["dram/latency"]
     assert dram_finding.value == pytest.approx(130.0)
     assert "FALLBACK" in dram_finding.label and "page_groups" in dram_finding.trust.note
+    # an upper bound with page walks in it is not DRAM latency: the card, which shows only the
+    # status, must not say "ok"
+    assert dram_finding.trust.status == "unproven"
 
 
 def test_dram_latency_is_read_from_page_groups_when_present(tmp_path: Path) -> None:
