@@ -25,6 +25,20 @@ def test_ctxsw_switches_against_the_call_alone() -> None:
     assert slice_.value == pytest.approx(4.5, rel=0.02) and slice_.limit == 3.0
 
 
+def test_ctxsw_meanings_follow_what_the_counters_show() -> None:
+    found = by_figure(read_all(results.load(REFERENCE)), "ctxsw")
+    # yield on two CPUs polls: 0.0001 switches per hand-off, so no sleeping thread is woken
+    polled = found["yield/threads/cross_core"]
+    assert "interrupt" not in polled.meaning and "never sleeps" in polled.meaning
+    assert "wake-up" not in polled.label and polled.trust.proof == "switches_per_op 0.00"
+    woken = found["futex/threads/cross_core"]
+    assert "inter-processor interrupt" in woken.meaning and woken.trust.proof.startswith("switches_per_op 0.9")
+    # 6.7 ns and 36 ns are no system call: yield and condvar with nobody waiting stay in user space
+    assert "system calls" not in found["yield/alone"].meaning
+    assert "system calls" not in found["condvar/alone"].meaning
+    assert "system calls" in found["futex/alone"].meaning
+
+
 def test_ctxsw_real_fixture(fixtures: Path) -> None:
     found = by_figure(read_all(results.load(fixtures / "ctxsw_real.json")), "ctxsw")
     assert found["futex/threads/same_cpu"].value > 0

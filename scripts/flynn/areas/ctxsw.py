@@ -21,6 +21,9 @@ AREA = "ctxsw"
 HEADLINE_MECHANISM = "futex"
 # Below this many switches per hand-off the benchmark did not switch (switches_per_op).
 SWITCHED = 0.5
+# The mechanisms whose hand-off enters the kernel even with nobody waiting; a condvar's notify and
+# a polled yield bell return in user space when there is nothing to wake or wait for.
+SYSCALL_MECHANISMS = frozenset({"futex", "pipe", "eventfd"})
 # EEVDF's default base slice since Linux 6.6 (sched/base_slice_ns = 3 ms); the tunable itself is
 # not recorded in the context, so this is an assumption the limit_source states.
 EEVDF_BASE_SLICE_NS = 3e6
@@ -52,7 +55,10 @@ def readings(result: Result, runs: list[Run], options: ReadingOptions) -> list[F
         if alone is not None:
             found.append(finding(
                 AREA, f"{mechanism}/alone", f"{mechanism} call alone (no partner to wake)", alone_ns, "ns",
-                meaning=f"the {mechanism} system calls of one hand-off with nobody waiting: the mechanism without a switch",
+                meaning=(f"the {mechanism} {'system calls' if mechanism in SYSCALL_MECHANISMS else 'calls'} of one "
+                         "hand-off with nobody waiting: the mechanism without a switch"
+                         + ("" if mechanism in SYSCALL_MECHANISMS else
+                            " (with nobody waiting they stay in user space)")),
                 trust=trust([alone.run], "ns_per_handoff", options), headline=mechanism == HEADLINE_MECHANISM,
             ))
         thread = _find(pts, mechanism, "threads", "same_cpu", 0)
@@ -81,12 +87,24 @@ def readings(result: Result, runs: list[Run], options: ReadingOptions) -> list[F
         cross = _find(pts, mechanism, "threads", "cross_core", 0)
         if cross is not None:
             value = median(cross.run, "ns_per_switch") if cross.run.repetitions else None
+            switches = median(cross.run, "switches_per_op") if cross.run.repetitions else None
+            # A partner that polls (yield on two CPUs) never sleeps: no wake-up, no interrupt.
+            slept = switches is None or switches >= SWITCHED
+            if not value:
+                meaning = ""
+            elif slept:
+                meaning = (f"waking a thread that sleeps on another core costs {value:.3g} ns per hand-off: "
+                           "an inter-processor interrupt and an idle core's wake-up")
+            else:
+                meaning = (f"the partner on the other core polls and never sleeps ({switches:.2f} switches per "
+                           f"hand-off): {value:.3g} ns is the message's trip between cores, with no wake-up")
             found.append(finding(
-                AREA, f"{mechanism}/threads/cross_core", f"{mechanism} wake-up across cores", value, "ns",
+                AREA, f"{mechanism}/threads/cross_core",
+                f"{mechanism} {'wake-up' if slept else 'hand-off (no sleep)'} across cores", value, "ns",
                 limit=thread_ns, limit_source="the same-CPU thread switch",
-                meaning=(f"waking a thread that sleeps on another core costs {value:.3g} ns per hand-off: "
-                         "an inter-processor interrupt and an idle core's wake-up") if value else "",
-                trust=trust([cross.run], "ns_per_switch", options),
+                meaning=meaning,
+                trust=trust([cross.run], "ns_per_switch", options,
+                            proof=f"switches_per_op {switches:.2f}" if switches is not None else None),
                 headline=mechanism == HEADLINE_MECHANISM,
             ))
         if thread is not None and thread.run.repetitions:
