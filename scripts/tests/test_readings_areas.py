@@ -44,7 +44,8 @@ def test_reference_headlines_fit_the_card_and_it_is_fast() -> None:
     headlines = [f for f in found if f.headline]
     # The card has room for about 25 findings besides the machine, the titles and the history.
     assert 20 <= len(headlines) <= 28
-    assert {f.area for f in headlines} == set(READINGS)
+    # Every area the reference run measured reaches the card (it predates flynn_mpi).
+    assert {f.area for f in headlines} == set(READINGS) - {"mpi"}
     # The figure each area is sized by leads it on the card.
     first = {}
     for finding in found:

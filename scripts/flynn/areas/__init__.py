@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 from flynn import results
-from flynn.areas import ctxsw, mimd, numa, simd, sync, trust
+from flynn.areas import ctxsw, mimd, mpi, numa, simd, sync, trust
 from flynn.areas.common import missing
 from flynn.errors import FlynnError
 from flynn.findings import Ceiling, Finding, ReadingOptions, RooflinePoint
@@ -26,6 +26,7 @@ READINGS: dict[str, Reading] = {
     "ctxsw": ctxsw.readings,
     "sync": sync.readings,
     "io": sync.io_readings,
+    "mpi": mpi.readings,
     # Over every row of the result, not one area's.
     "trust": trust.readings,
 }
@@ -33,7 +34,7 @@ READINGS: dict[str, Reading] = {
 # Which binary writes each area, for the note when an area is missing.
 BINARIES = {
     "simd": "flynn_simd", "numa": "flynn_numa", "mimd": "flynn_mimd", "ctxsw": "flynn_ctxsw",
-    "sync": "flynn_sync", "io": "flynn_sync",
+    "sync": "flynn_sync", "io": "flynn_sync", "mpi": "flynn_mpi",
 }
 
 
@@ -49,6 +50,8 @@ CARD: dict[str, tuple[str, ...]] = {
     "mimd": (r"^compute/strong/speedup$", r"^triad/strong/bandwidth_ceiling$"),
     "sync": (r"^counter/fetch_add_relaxed/contended$", r"^false_sharing$", r"^race/lost_updates$"),
     "io": (r"^fetch/speedup$", r"^tasks/speedup$"),
+    "mpi": (r"^latency/cross_host$", r"^latency/same_host$", r"^bandwidth/cross_host/peak$",
+            r"^bandwidth/same_host/peak$", r"^allreduce/scaling$"),
     "trust": (r"^failed_rows$", r"^unstable_rows$", r"^perf_crosscheck$", r"^skipped_rows$"),
 }
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 # The chapter goes from one core switching between tasks to many cores sharing state, then to the
 # waiting that decides whether threads help at all; the page follows it.
-AREAS = ("ctxsw", "simd", "mimd", "numa", "sync", "io", "trust")
+AREAS = ("ctxsw", "simd", "mimd", "mpi", "numa", "sync", "io", "trust")
 
 # Which binary writes an area, to say why an area is missing (flynn_sync writes sync/ and io/).
 BINARY_OF = {
@@ -14,6 +14,7 @@ BINARY_OF = {
     "numa": "flynn_numa",
     "sync": "flynn_sync",
     "io": "flynn_sync",
+    "mpi": "flynn_mpi",
 }
 
 
@@ -59,6 +60,12 @@ SECTIONS = {
         "I/O-bound and CPU-bound work",
         "An I/O-bound task spends its time waiting, so many more threads than cores still make it "
         "faster; a CPU-bound task stops gaining once every core is busy.",
+    ),
+    "mpi": Section(
+        "MIMD across machines: message passing with MPI",
+        "Processes that share no memory cooperate by sending messages: a small message costs the "
+        "latency of the path between them (shared memory on one host, the network between hosts), a "
+        "large one its bandwidth, and a collective such as allreduce grows with the number of ranks.",
     ),
     "trust": Section(
         "How far to trust these figures",
