@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from flynn import results
-from flynn.areas import read_all
+from flynn.areas import ctxsw, read_all
 
 REFERENCE = Path(__file__).resolve().parents[2] / "results" / "reference-vm-20261125.json"
 
@@ -22,7 +22,13 @@ def test_ctxsw_switches_against_the_call_alone() -> None:
     refill = found["futex/refill_per_mib"]
     assert refill.value == pytest.approx(16150 - 3276, rel=0.01)
     slice_ = found["timeslice"]
-    assert slice_.value == pytest.approx(4.5, rel=0.02) and slice_.limit == 3.0
+    # EEVDF's 0.75 ms x (1 + ilog2(2 CPUs)): 1.5 ms here, 3 ms only from 8 CPUs on
+    assert slice_.value == pytest.approx(4.5, rel=0.02) and slice_.limit == pytest.approx(1.5)
+    assert "on 2 CPUs" in slice_.limit_source and "1.5 ms" in slice_.limit_source
+
+
+def test_eevdf_base_slice_scales_with_log2_of_the_cpus_up_to_eight() -> None:
+    assert [ctxsw.eevdf_base_slice_ns(n) / 1e6 for n in (1, 2, 3, 4, 8, 64)] == [0.75, 1.5, 1.5, 2.25, 3.0, 3.0]
 
 
 def test_ctxsw_meanings_follow_what_the_counters_show() -> None:

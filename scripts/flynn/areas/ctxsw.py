@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter
 
 from flynn import names, stats
-from flynn.areas.common import Point, finding, median, missing, points, trust
+from flynn.areas.common import Point, context_int, finding, median, missing, points, trust
 from flynn.findings import Finding, ReadingOptions
 from flynn.results import Result, Run
 
@@ -24,9 +24,16 @@ SWITCHED = 0.5
 # The mechanisms whose hand-off enters the kernel even with nobody waiting; a condvar's notify and
 # a polled yield bell return in user space when there is nothing to wake or wait for.
 SYSCALL_MECHANISMS = frozenset({"futex", "pipe", "eventfd"})
-# EEVDF's default base slice since Linux 6.6 (sched/base_slice_ns = 3 ms); the tunable itself is
-# not recorded in the context, so this is an assumption the limit_source states.
-EEVDF_BASE_SLICE_NS = 3e6
+# EEVDF's default base slice since Linux 6.6: sched/base_slice_ns is 0.75 ms scaled, as the
+# default SCHED_TUNABLESCALING_LOG does, by 1 + ilog2(online CPUs, at most 8) (kernel/sched/fair.c),
+# so 1.5 ms on 2 CPUs and 3 ms from 8 on. The tunable itself is not recorded in the context, so
+# this is an assumption the limit_source states.
+EEVDF_NORMALIZED_SLICE_NS = 0.75e6
+EEVDF_SCALING_CPUS_MAX = 8
+
+
+def eevdf_base_slice_ns(cpus: int) -> float:
+    return EEVDF_NORMALIZED_SLICE_NS * (1 + (min(cpus, EEVDF_SCALING_CPUS_MAX).bit_length() - 1))
 
 
 def _find(pts: list[Point], kernel: str, variant: str, placement: str | None, size: int) -> Point | None:
@@ -139,11 +146,20 @@ def _timeslice_reading(result: Result, pts: list[Point], options: ReadingOptions
     value, point = slices[len(slices) // 2]
     release = re.match(r"(\d+)\.(\d+)", str(result.context.get("kernel_release", "")))
     eevdf = release is not None and (int(release[1]), int(release[2])) >= (6, 6)
+    cpus = context_int(result, "num_cpus") or context_int(result, "topology_pus")
+    slice_ns = eevdf_base_slice_ns(cpus) if eevdf and cpus else None
+    if slice_ns is not None:
+        source = (f"EEVDF's default base slice on {cpus} CPUs: 0.75 ms x (1 + log2 of the CPUs, at most 8) = "
+                  f"{slice_ns / 1e6:g} ms (Linux >= 6.6; assumed, sched/base_slice_ns is not recorded; a slice "
+                  "ends at the next scheduler tick, so the one observed can be longer)")
+    elif eevdf:
+        source = "EEVDF's base slice depends on the CPU count, which the context does not record"
+    else:
+        source = "the kernel's slice is not recorded (kernel before 6.6 or unknown)"
     return [finding(
         AREA, "timeslice", "time slice between busy threads on one CPU", value / 1e6, "ms",
-        limit=EEVDF_BASE_SLICE_NS / 1e6 if eevdf else None,
-        limit_source=("EEVDF's default base slice, 3 ms (Linux >= 6.6; assumed, sched/base_slice_ns is not "
-                      "recorded)") if eevdf else "the kernel's slice is not recorded (kernel before 6.6 or unknown)",
+        limit=slice_ns / 1e6 if slice_ns is not None else None,
+        limit_source=source,
         meaning=(f"{point.param('threads')} busy threads pinned to one CPU each run {value / 1e6:.2f} ms before "
                  "the scheduler preempts them (the median over the thread counts)"),
         trust=trust([point.run], "mean_time_slice_ns", options),
