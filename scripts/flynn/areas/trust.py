@@ -4,7 +4,7 @@ reasons, what makes the machine noisy, and the cross-check against `perf bench s
 from collections import Counter
 
 from flynn import perf_check
-from flynn.areas.common import cv_pct, finding, missing, si
+from flynn.areas.common import cv_pct, finding, missing
 from flynn.findings import Finding, ReadingOptions, Trust
 from flynn.results import Result, Run
 from flynn.summary import primary_counter
@@ -103,7 +103,7 @@ def _perf_cross_check(result: Result) -> Finding:
         limit_source=f"perf bench sched pipe (context {perf_check.CONTEXT_KEY}), interleaved rounds",
         meaning=(f"flynn's same-CPU pipe hand-off between processes {'agrees' if agrees else 'DISAGREES'} "
                  f"with an independent tool within {perf_check.TOLERANCE:.0%} "
-                 f"({si(comparison.flynn_ns * 1e-9, 's')} vs {si(comparison.perf_ns * 1e-9, 's')})"),
+                 f"({comparison.flynn_ns:,.0f} ns vs {comparison.perf_ns:,.0f} ns)"),
         trust=Trust("ok" if agrees else "unproven",
                     note=None if agrees else "the two tools measure the same ping-pong differently here"),
         headline=True,
