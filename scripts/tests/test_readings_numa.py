@@ -84,6 +84,9 @@ def test_reference_vm_levels_and_disagreement() -> None:
     assert found["level/l2/latency"].value == pytest.approx(4.14, rel=0.05)
     assert 4 * MiB <= found["level/l3/size"].value <= 8 * MiB
     assert "disagrees with hwloc" in found["level/l3/size"].trust.note
+    # the card shows only label, value, share and status: the disagreement must show there too
+    assert found["level/l3/size"].label == "L3 size from the curve (hwloc says 508 MiB)"
+    assert found["level/l1/size"].label == "L1 size where the latency steps"
     assert found["huge_pages/hugetlb"].trust.status == "skipped"
     assert found["loaded/streams:1"].ratio == pytest.approx(449.5 / 412.2, rel=0.01)
 

@@ -192,8 +192,12 @@ def _level_readings(result: Result, pts: list[Point], options: ReadingOptions) -
             note = (f"disagrees with hwloc: hwloc reports {size_text(hwloc)} for {level.name}, the curve "
                     f"steps between {size_text(low)} and {size_text(high)}; the levels here are the curve's "
                     "(under a hypervisor hwloc's sizes can be invented)")
+        # The card shows the label and the status only: a disagreement, the reason this figure is a
+        # headline, must be in the label, not only in the trust note.
+        label = (f"{level.name} size from the curve (hwloc says {size_text(hwloc)})" if note and hwloc
+                 else f"{level.name} size where the latency steps")
         found.append(finding(
-            AREA, f"level/{key}/size", f"{level.name} size where the latency steps", level.size, "B",
+            AREA, f"level/{key}/size", label, level.size, "B",
             limit=float(hwloc) if hwloc else None,
             limit_source=f"hwloc's {level.name} size (context)" if hwloc else f"hwloc reports no {level.name}",
             meaning=(f"past {size_text(low)} and by {size_text(high)} the chase no longer fits in "
