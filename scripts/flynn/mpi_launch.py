@@ -60,6 +60,15 @@ def _mpirun() -> str:
     return found
 
 
+def local_command(binary: Path) -> tuple[list[str], dict[str, str]]:
+    """The command and environment that start `binary` on 2 local ranks, as `hosts="local"` does:
+    for listing its benchmarks (which do not depend on the hosts) before a run."""
+    env = {**os.environ}
+    if os.geteuid() == 0:
+        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    return [_mpirun(), "--oversubscribe", "-np", "2", str(binary)], env
+
+
 def hostfile_hosts(path: Path) -> list[str]:
     """The distinct hosts a hostfile names, in order (Open MPI's format: `host [slots=N] ...`,
     `#` comments). Raises FlynnError for a file that cannot be read or names fewer than 2 hosts."""

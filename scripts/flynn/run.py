@@ -9,6 +9,7 @@ import argparse
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,14 +21,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from flynn import build, compare, machine, names, perf_check, plot, results, summary, textsafe, vm
+from flynn import build, compare, machine, mpi_launch, names, perf_check, plot, results, summary, textsafe, vm
 from flynn.errors import EXIT_BAD_INPUT, EXIT_FINDING, ArgumentParser, FlynnError, entry_point
 
 # One binary per area; scripts/run runs those that are built, in this order.
 AREAS = [
     ("ctxsw", "flynn_ctxsw"), ("simd", "flynn_simd"), ("mimd", "flynn_mimd"), ("numa", "flynn_numa"),
     ("sync", "flynn_sync"),  # writes the sync/ and io/ areas
+    ("mpi", "flynn_mpi"),  # started by mpirun (flynn.mpi_launch), on --mpi HOSTS or 2 local ranks
 ]
+# An MPI run that passes this is a host that stopped answering or a rank that hangs: ended, not waited for.
+MPI_TIMEOUT_S = {True: 180.0, False: 1200.0}
 DEFAULT_REPETITIONS = 3
 # Google Benchmark's own 0.5 s per benchmark makes a full run of every area (about 900
 # benchmarks) take most of an hour on 2 cores, and 0.1 s took 8.7 minutes there; 0.05 s still
@@ -41,6 +45,8 @@ QUICK_AREA_FLAGS = {
     "simd": ["--flynn_max_bytes=64M"],
     "numa": ["--flynn_max_bytes=64M"],
     "mimd": ["--flynn_stream_bytes=64M"],
+    # Messages up to 256 KiB: past the eager limit of every Open MPI transport, in 4 s on 2 ranks.
+    "mpi": ["--flynn_mpi_max_bytes=256K"],
 }
 # A baseline is compared with many later runs, so it is measured in several invocations of every
 # binary: how far they drift apart is the band compare.drift_band() allows a later run (DRAM-bound
@@ -148,6 +154,12 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "--paired), rerun what is slower, both builds in turn, and exit 1 for what is slower again",
     )
     parser.add_argument(
+        "--mpi", metavar="HOSTS",
+        help="run flynn_mpi across these hosts: a hostfile (one rank per host), or test:K for K test "
+        "hosts in network namespaces made for the run (scripts/lib/test-hosts; root). Default: 2 local "
+        "ranks, where shared memory is the transport, when flynn_mpi is built and mpirun is installed",
+    )
+    parser.add_argument(
         "--vm", metavar="SPEC",
         help="run inside a QEMU guest of this topology (numa:2, numa:4,cpus:2, sockets:2,cores:2,threads:2) "
         "to rehearse a machine you do not have; timings are emulated and marked so "
@@ -161,6 +173,12 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         raise FlynnError(f"{' and '.join(checks)}: choose one")
     if args.against_build is not None and not args.against_build.is_dir():
         raise FlynnError(f"--against-build {args.against_build}: not a directory")
+    if args.mpi is not None:
+        if args.vm is not None:
+            raise FlynnError("--mpi and --vm: choose one (the guest has no MPI)")
+        mpi_launch.parse_hosts(args.mpi)
+        if shutil.which("mpirun") is None:
+            raise FlynnError(f"--mpi {args.mpi}: Open MPI is not installed (apt-get install openmpi-bin libopenmpi-dev)")
     if args.vm is not None:
         args.vm = vm.parse_spec(args.vm)
         if args.runs not in (None, 1):
@@ -220,8 +238,12 @@ def area_flags(area: str, quick: bool) -> list[str]:
 def count(path: Path, pattern: str | None, flags: list[str], extra: list[str] = ()) -> int:
     """How many benchmarks the binary lists for these flags. The user's flags after `--` go too,
     so that one the binaries refuse is bad input before anything runs."""
-    command = [str(path), "--benchmark_list_tests", *_filter_flags(pattern), *flags, *extra]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    launch, env = mpi_launch.local_command(path) if path.name == "flynn_mpi" else ([str(path)], None)
+    command = [*launch, "--benchmark_list_tests", *_filter_flags(pattern), *flags, *extra]
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, check=False, env=env, timeout=120)
+    except subprocess.TimeoutExpired:
+        raise BinaryFailed(f"`{shlex.join(command)}` did not list its benchmarks within 120 s") from None
     if completed.returncode != 0:
         lines = (completed.stderr or completed.stdout).strip().splitlines()
         said = textsafe.terminal(lines[-1] if lines else "no output")
@@ -231,15 +253,35 @@ def count(path: Path, pattern: str | None, flags: list[str], extra: list[str] = 
     return sum(1 for line in completed.stdout.splitlines() if line.strip())
 
 
-def selected(pattern: str | None, quick: bool, extra: list[str] = ()) -> list[Binary]:
+def selected(pattern: str | None, quick: bool, extra: list[str] = (), mpi: str | None = None) -> list[Binary]:
+    """The built binaries that list a benchmark for this filter. flynn_mpi needs mpirun: without
+    it (and without --mpi, which refuses that earlier) it is left out with a note."""
     built, missing = [], []
     for area, name in AREAS:
         path = build.BIN_DIR / name
+        if area == "mpi" and path.is_file() and shutil.which("mpirun") is None:
+            print("note: flynn_mpi is built but mpirun is not installed; skipped", file=sys.stderr)
+            continue
+        if area == "mpi" and mpi is not None and not path.is_file():
+            raise FlynnError(f"--mpi {mpi}: flynn_mpi is not built (Open MPI's libopenmpi-dev was not found "
+                             "when the build was configured)")
         (built if path.is_file() else missing).append((area, path))
     if missing:
         print(f"note: not built yet, skipped: {', '.join(path.name for _, path in missing)}", file=sys.stderr)
     chosen = [Binary(area, path, count(path, pattern, area_flags(area, quick), extra)) for area, path in built]
     return [binary for binary in chosen if binary.count > 0]
+
+
+def _run_mpi(binary: Binary, out: Path, flags: list[str], header: str, args: argparse.Namespace) -> results.Result:
+    hosts = args.mpi or "local"
+    print(f"{header} on {hosts} (mpirun)", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    mpi_launch.run_mpi(binary.path, hosts, out, flags, MPI_TIMEOUT_S[bool(args.quick)])
+    print(f"{binary.path.name}: finished in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+    try:
+        return results.load(out)
+    except FlynnError as error:
+        raise BinaryFailed(f"{binary.path.name} wrote no usable result: {error}") from None
 
 
 def _run_binary(binary: Binary, out: Path, flags: list[str], extra: list[str], header: str) -> results.Result:
@@ -327,7 +369,10 @@ def run_all(binaries: list[Binary], args: argparse.Namespace, extra: list[str],
                     )
                     binary_flags = [*flags, *area_flags(binary.area, args.quick)]
                     out = Path(scratch) / f"{binary.path.name}-{invocation}-{side}.json"
-                    result = _run_binary(chosen, out, binary_flags, extra, header)
+                    if binary.area == "mpi":
+                        result = _run_mpi(chosen, out, [*binary_flags, *extra], header, args)
+                    else:
+                        result = _run_binary(chosen, out, binary_flags, extra, header)
                     if args.runs > 1:
                         results.tag_invocation(result, invocation)
                     loaded[side].append(result)
@@ -426,12 +471,15 @@ def measure(out: Path, args: argparse.Namespace, extra: list[str],
     """Builds, runs the binaries (those `select` keeps) and writes the result to `out`.
     Raises BinaryFailed for a binary that fails, before anything is written."""
     build.build()
-    binaries = selected(args.filter, args.quick, extra)
+    binaries = selected(args.filter, args.quick, extra, args.mpi)
     if not binaries:
         raise FlynnError(
             "no benchmark matches" + (f" --filter {args.filter!r}" if args.filter else "")
             + f" in the binaries under {build.BIN_DIR}"
         )
+    if args.vm is not None:
+        # A guest boots one process per binary: it has no mpirun to start ranks.
+        binaries = [binary for binary in binaries if binary.area != "mpi"]
     if select is not None:
         binaries = select(binaries)
     loaded, *other = run_all(binaries, args, extra, args.against_build)

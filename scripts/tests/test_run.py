@@ -546,3 +546,46 @@ def test_a_build_directory_of_a_moved_checkout_is_configured_again(
     )
     build.build()
     assert (build_dir / "CMakeCache.txt").exists() and capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--mpi", "test:1"], "test:K needs K from 2"),
+        (["--mpi", "no-such-hostfile"], "not 'local', 'test:K' or a hostfile that exists"),
+        (["--mpi", "local", "--vm", "numa:2"], "--mpi and --vm: choose one"),
+    ],
+)
+def test_bad_mpi_hosts_are_refused_before_building(flags: list[str], said: str, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys) -> None:
+    monkeypatch.setattr(build, "build", lambda options=(): pytest.fail("built before checking the flags"))
+    assert run.main(flags) == 2
+    err = capsys.readouterr().err
+    assert said in err and err.count("\n") == 1
+
+
+def test_mpi_without_open_mpi_is_refused(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setattr(build, "build", lambda options=(): pytest.fail("built before checking the flags"))
+    monkeypatch.setattr(run.shutil, "which", lambda name: None)
+    assert run.main(["--mpi", "local"]) == 2
+    assert "Open MPI is not installed" in capsys.readouterr().err
+
+
+def test_flynn_mpi_runs_under_mpirun_on_two_local_ranks(bin_dir: Path, fixtures: Path, tmp_path: Path,
+                                                         capfd) -> None:
+    """Without --mpi, a built flynn_mpi runs on 2 local ranks started by mpirun, and its rows land
+    in the merged result beside the other areas'."""
+    import shutil
+
+    if shutil.which("mpirun") is None:
+        pytest.skip("mpirun is not installed (openmpi-bin): flynn_mpi cannot be started")
+    log = _install(bin_dir, "flynn_mpi", fixtures / "mpi_2hosts_4ranks_real.json")
+    _install(bin_dir, "flynn_ctxsw", fixtures / "ctxsw_small.json")
+    out = tmp_path / "runs" / "r.json"
+    assert run.main(["--quick", "--out", str(out)]) == 0
+    areas = results.runs_by_area(results.load(out))
+    assert {"ctxsw", "mpi"} <= set(areas)
+    # Both ranks ran: mpirun started the binary twice with the same flags.
+    assert log.with_name(log.name + ".calls").read_text() == "xx"
+    assert "--flynn_mpi_max_bytes=256K" in log.read_text()
+    assert "MIMD across machines" in capfd.readouterr().out
