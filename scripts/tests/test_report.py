@@ -124,6 +124,39 @@ def test_columns_in_the_order_given_with_the_ratio_to_the_first(fixtures: Path, 
     assert "different machines" not in markdown.render(report)
 
 
+def test_no_ratio_between_figures_read_at_other_working_sets_or_as_a_fallback(fixtures: Path, tmp_path: Path) -> None:
+    # a quick run reads DRAM latency at 64 MiB, a full one at 1 GiB: 222 ns against 412 ns is the
+    # working set, not the machine, and once showed as "x0.54"
+    second = tmp_path / "second.json"
+    shutil.copy(fixtures / "simd_tiny.json", second)
+
+    def dram(size: str, value: float, fallback: bool = True) -> Finding:
+        how = f"FALLBACK: normal_pages chase, {size}" if fallback else f"page_groups chase, {size}"
+        return _finding("dram/latency", value, area="numa", unit="ns", label=f"DRAM latency ({how})")
+
+    def level(span: str, value: float) -> Finding:
+        return _finding("level/l1/latency", value, area="numa", unit="ns", label=f"L1 load latency (normal_pages chase, {span})")
+
+    answers = {str(fixtures / "simd_tiny.json"): [dram("1 GiB", 412.0), level("4 KiB-32 KiB", 1.2),
+                                                  _finding("peak", 100e9)],
+               str(second): [dram("64 MiB", 222.0), level("4 KiB-64 KiB", 1.5), _finding("peak", 150e9)]}
+    readings = SimpleNamespace(read_all=lambda result, options: answers[str(result.path)],
+                               roofline=lambda result, found: ([], []))
+    report = model.assemble([fixtures / "simd_tiny.json", second], readings=readings, with_figures=False)
+    table = markdown.render(report)
+    dram_row = next(line for line in table.splitlines() if line.startswith("| DRAM latency"))
+    assert "x0.54" not in dram_row and "no ratio, read as: DRAM latency (FALLBACK: normal_pages chase, 64 MiB)" in dram_row
+    # a level's span may differ between machines: each one's L1 plateau is still its L1
+    assert "x1.25" in next(line for line in table.splitlines() if line.startswith("| L1 load latency"))
+    shown = card.render(report)
+    assert "x0.54" not in shown and "222 ns (≠)" in shown and text.NOT_COMPARABLE_LEGEND in shown
+    assert "x1.50" in shown
+    # a fallback against the real reading at the same size is no ratio either
+    answers[str(second)] = [dram("1 GiB", 140.0, fallback=False)]
+    report = model.assemble([fixtures / "simd_tiny.json", second], readings=readings, with_figures=False)
+    assert report.rows("numa")[0].relative(1) is None
+
+
 def test_results_of_two_machines_are_labelled_as_such(fixtures: Path, tmp_path: Path) -> None:
     document = json.loads((fixtures / "simd_tiny.json").read_text())
     document["context"]["host_name"] = "other-host"

@@ -19,10 +19,11 @@ def _cell(row: Row, index: int) -> str:
         return "-"
     shown = text.quantity(finding.value, finding.unit)
     if index > 0:
-        first = row.findings[0]
-        moved = text.relative(finding.value, first.value if first else None)
+        moved = row.relative(index)
         if moved is not None:
             shown += f" {text.times(moved)}"
+        elif row.findings[0] is not None and not row.comparable(index):
+            shown += f" {text.NOT_COMPARABLE}"
     return shown
 
 
@@ -87,6 +88,9 @@ def render(report: Report, paths: list[Path] | None = None) -> str:
                             + (f" and {len(history.slower) - 3} more" if len(history.slower) > 3 else ""))
         else:
             tail.append(f"history: {history.note or 'none'}")
+    if any(not row.comparable(index) for row in report.headline_rows() if row.findings[0] is not None
+           for index in range(1, len(columns)) if row.findings[index] is not None):
+        tail.append(text.NOT_COMPARABLE_LEGEND)
     if paths:
         tail.append("report: " + "  ".join(str(path) for path in paths))
 

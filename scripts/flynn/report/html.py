@@ -43,11 +43,11 @@ def _cells(report: Report, row: Row) -> list[dict[str, Any]]:
         if finding is None:
             cells.append({"value": "-", "times": None})
             continue
-        moved = None
-        if index > 0 and row.findings[0] is not None:
-            moved = text.relative(finding.value, row.findings[0].value)
-        cells.append({"value": text.quantity(finding.value, finding.unit),
-                      "times": None if moved is None else text.times(moved)})
+        moved = row.relative(index)
+        times = None if moved is None else text.times(moved)
+        if index > 0 and row.findings[0] is not None and not row.comparable(index):
+            times = text.read_differently(finding)
+        cells.append({"value": text.quantity(finding.value, finding.unit), "times": times})
     return cells
 
 

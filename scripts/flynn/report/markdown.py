@@ -21,9 +21,11 @@ def _value(row: Row, index: int) -> str:
         return "-"
     shown = text.quantity(finding.value, finding.unit)
     if index > 0 and row.findings[0] is not None:
-        moved = text.relative(finding.value, row.findings[0].value)
+        moved = row.relative(index)
         if moved is not None:
             shown += f" ({text.times(moved)})"
+        elif not row.comparable(index):
+            shown += f" ({text.read_differently(finding)})"
     return cell(shown)
 
 

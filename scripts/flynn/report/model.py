@@ -4,6 +4,7 @@ markdown, HTML, JSON) only read this."""
 
 import importlib
 import os
+import re
 import signal
 import tempfile
 import traceback
@@ -24,6 +25,7 @@ from flynn import machine, results  # noqa: E402
 from flynn.errors import FlynnError  # noqa: E402
 from flynn.findings import Ceiling, Finding, ReadingOptions, RooflinePoint  # noqa: E402
 from flynn.report import roofline as roofline_figure  # noqa: E402
+from flynn.report import text  # noqa: E402
 from flynn.report.sections import AREAS, BINARY_OF  # noqa: E402
 from flynn.results import Result  # noqa: E402
 
@@ -91,6 +93,17 @@ class History:
     note: str | None = None
 
 
+_SIZE = r"\d+(?:\.\d+)? (?:B|KiB|MiB|GiB|TiB)"
+_SPAN = re.compile(rf"{_SIZE}-{_SIZE}")
+_AT_SIZE = re.compile(_SIZE)
+
+
+def _read_as(label: str) -> tuple[tuple[str, ...], bool]:
+    """The working sets a label reads its figure at (spans of a level left out) and whether it is
+    a fallback."""
+    return tuple(_AT_SIZE.findall(_SPAN.sub("", label))), "FALLBACK" in label
+
+
 @dataclass
 class Row:
     """One figure of an area across the columns: None where a result lacks it."""
@@ -102,6 +115,20 @@ class Row:
     @property
     def first(self) -> Finding:
         return next(finding for finding in self.findings if finding is not None)
+
+    def comparable(self, index: int) -> bool:
+        """Whether column `index` read this figure as the first column did. A label names the
+        working set a figure is read at and whether it is a fallback: DRAM latency at 64 MiB
+        against 1 GiB, or a fallback against the real reading, is no ratio of two machines. A
+        level's span (4 KiB-32 KiB) may differ: each machine's L1 plateau is still its L1."""
+        first, other = self.findings[0], self.findings[index]
+        return first is not None and other is not None and _read_as(first.label) == _read_as(other.label)
+
+    def relative(self, index: int) -> float | None:
+        """Column `index` over the first, where both read the figure the same way."""
+        if index == 0 or not self.comparable(index):
+            return None
+        return text.relative(self.findings[index].value, self.findings[0].value)  # type: ignore[union-attr]
 
 
 @dataclass

@@ -56,6 +56,16 @@ def times(ratio: float | None) -> str:
     return f"x{ratio:.2f}" if abs(ratio) < 100 else f"x{ratio:,.0f}"
 
 
+# Beside a value read otherwise than the first column's (another size, thread count, fallback):
+# no ratio, since it would compare the readings, not the machines.
+NOT_COMPARABLE = "(≠)"
+NOT_COMPARABLE_LEGEND = "(≠): read otherwise than [1] (another working set, or a fallback): no ratio"
+
+
+def read_differently(finding: Finding) -> str:
+    return f"no ratio, read as: {finding.label}"
+
+
 def relative(value: float | None, first: float | None) -> float | None:
     if value is None or first is None or first == 0 or not math.isfinite(value) or not math.isfinite(first):
         return None
