@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402  (the backend must be chosen first)
 
 from flynn import results, textsafe  # noqa: E402
-from flynn.areas import ctxsw, mimd, numa, simd, sync  # noqa: E402
+from flynn.areas import ctxsw, mimd, mpi, numa, simd, sync  # noqa: E402
 from flynn.errors import ArgumentParser, FlynnError, entry_point  # noqa: E402
 from flynn.results import Result, Run  # noqa: E402
 
@@ -27,6 +27,7 @@ PLOTTERS: dict[str, Plotter] = {
     # flynn_sync writes two areas: shared state (sync/) and I/O- vs CPU-bound work (io/).
     "sync": sync.figure,
     "io": sync.io_figure,
+    "mpi": mpi.figure,
 }
 
 _DPI = 110

@@ -67,3 +67,19 @@ def test_only_failed_rows_say_nothing_was_measured(fixtures: Path, tmp_path: Pat
     path.write_text(json.dumps(copy.deepcopy(doc)))
     found = read(path)
     assert list(found) == ["none"] and found["none"].value is None
+
+
+def test_the_figure_draws_both_placements_and_says_what_the_run_lacks(fixtures: Path) -> None:
+    from flynn.areas import mpi as mpi_area
+
+    result = results.load(fixtures / "mpi_2hosts_4ranks_real.json")
+    figure = mpi_area.figure(result, results.runs_by_area(result)["mpi"])
+    latency, bandwidth, pairs, collectives = figure.axes[:4]
+    assert sorted(line.get_label() for line in latency.get_lines()) == ["cross host", "same host (shared memory)"]
+    # Every drawn size is positive: a 0-byte message cannot sit on the log axis.
+    assert all(min(line.get_xdata()) >= 1 for line in latency.get_lines())
+    assert any(line.get_label() == "cross host" for line in bandwidth.get_lines())
+    # This run measured no pair matrix: the panel says so instead of drawing an empty grid.
+    assert [text.get_text() for text in pairs.texts] == ["not in this run"]
+    assert "allreduce" in [line.get_label() for line in collectives.get_lines()]
+    assert "2 host(s) (flynn-h1, flynn-h2)" in figure._suptitle.get_text()

@@ -6,9 +6,15 @@ how an 8-byte allreduce grows with the rank count."""
 
 import math
 
+from typing import TYPE_CHECKING
+
 from flynn.areas.common import Point, finding, median, missing, points, trust
 from flynn.findings import Finding, ReadingOptions
 from flynn.results import Result, Run
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 AREA = "mpi"
 # The small message: OSU's 8-byte row, one double, what a reduction of a scalar sends.
@@ -113,3 +119,148 @@ def _allreduce_scaling(pts: list[Point], options: ReadingOptions) -> list[Findin
 
 def _log2_ratio(few: int, many: int) -> float:
     return math.log2(many) / math.log2(few) if few > 1 else float(many)
+
+
+# The figure: what the readings summarise, as OSU's and mpiGraph's plots show it.
+
+_PLACEMENT_STYLE = {"same_host": ("tab:blue", "same host (shared memory)"), "cross_host": ("tab:red", "cross host")}
+
+
+def _curve(pts: list[Point], kernel: str, placement: str, counter: str) -> list[tuple[int, float]]:
+    curve = []
+    for p in _of(pts, kernel, placement):
+        size, value = p.param("bytes"), median(p.run, counter)
+        if size is not None and value is not None and value > 0:
+            curve.append((size, value))
+    return sorted(curve)
+
+
+def _no_data(ax: "Axes", title: str) -> None:
+    ax.set_title(title)
+    ax.text(0.5, 0.5, "not in this run", ha="center", va="center", transform=ax.transAxes)
+    ax.set_axis_off()
+
+
+def _size_axis(ax: "Axes") -> None:
+    # 0-byte messages have no place on a log axis: the smallest drawn is 1 B.
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("message size (bytes)")
+    ax.grid(True, which="both", alpha=0.3)
+
+
+def _latency_panel(ax: "Axes", pts: list[Point]) -> None:
+    title = "(a) one-way latency (half the ping-pong round trip)"
+    drawn = False
+    for placement, (colour, label) in _PLACEMENT_STYLE.items():
+        # A 0-byte message has no place on a log axis; the readings keep it, the plot starts at 1 B.
+        curve = [(size, ns / 1e3) for size, ns in _curve(pts, "pingpong", placement, "ns_per_message") if size > 0]
+        if curve:
+            ax.plot(*zip(*curve), "o-", color=colour, label=label, markersize=3)
+            drawn = True
+    if not drawn:
+        _no_data(ax, title)
+        return
+    _size_axis(ax)
+    ax.set_yscale("log")
+    ax.set_ylabel("latency (us)")
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+
+
+def _bandwidth_panel(ax: "Axes", pts: list[Point]) -> None:
+    title = "(b) bandwidth: window of 64 sends (solid), both ways (dashed)"
+    drawn = False
+    for placement, (colour, label) in _PLACEMENT_STYLE.items():
+        for kernel, style in (("bandwidth", "o-"), ("bibandwidth", "s--")):
+            curve = [(size, rate / 1e9) for size, rate in _curve(pts, kernel, placement, "bytes_per_second")]
+            if curve:
+                ax.plot(*zip(*curve), style, color=colour, markersize=3,
+                        label=f"{label}{'' if kernel == 'bandwidth' else ', both ways'}")
+                drawn = True
+        half = half_peak_size(_curve(pts, "bandwidth", placement, "bytes_per_second"))
+        if half is not None:
+            ax.axvline(half, color=colour, linestyle=":", linewidth=1)
+    if not drawn:
+        _no_data(ax, title)
+        return
+    _size_axis(ax)
+    ax.set_yscale("log")
+    ax.set_ylabel("GB/s (dotted: the size reaching half the peak)")
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+
+
+def _pair_panel(fig: "Figure", ax: "Axes", result: Result, pts: list[Point]) -> None:
+    title = "(c) every pair of ranks: 8-byte latency (us), hosts outlined"
+    cells = {}
+    for p in pts:
+        if p.name.kernel == "pair_latency" and p.run.repetitions:
+            a, b, ns = p.param("rank_a"), p.param("rank_b"), median(p.run, "ns_per_message")
+            if a is not None and b is not None and ns is not None:
+                cells[(a, b)] = cells[(b, a)] = ns / 1e3
+    if not cells:
+        _no_data(ax, title)
+        return
+    ranks = max(max(pair) for pair in cells) + 1
+    grid = [[cells.get((a, b), float("nan")) for b in range(ranks)] for a in range(ranks)]
+    image = ax.imshow(grid, cmap="viridis", origin="upper")
+    fig.colorbar(image, ax=ax, label="us")
+    hosts = [str(result.context.get(f"mpi_host_rank_{rank}", "?")) for rank in range(ranks)]
+    # A line wherever the next rank lives on another host: mpiGraph's blocks.
+    for rank in range(1, ranks):
+        if hosts[rank] != hosts[rank - 1]:
+            ax.axhline(rank - 0.5, color="white", linewidth=2)
+            ax.axvline(rank - 0.5, color="white", linewidth=2)
+    ax.set_xticks(range(ranks), [f"{rank}\n{hosts[rank]}" for rank in range(ranks)], fontsize="x-small")
+    ax.set_yticks(range(ranks), [f"{rank} {hosts[rank]}" for rank in range(ranks)], fontsize="x-small")
+    for (a, b), value in cells.items():
+        ax.text(b, a, f"{value:.3g}", ha="center", va="center", color="white", fontsize="x-small")
+    ax.set_title(title)
+
+
+def _collectives_panel(ax: "Axes", pts: list[Point]) -> None:
+    title = "(d) 8-byte collectives by rank count: mean over ranks, band min to max"
+    by_kernel: dict[str, list[tuple[int, float, float, float]]] = {}
+    for p in pts:
+        if p.name.kernel not in ("allreduce", "bcast", "alltoall", "barrier") or not p.run.repetitions:
+            continue
+        if p.name.kernel != "barrier" and p.param("bytes") != SMALL_BYTES:
+            continue
+        ranks = p.param("ranks")
+        low, mean, high = (median(p.run, f"ns_per_op_{which}_rank") for which in ("min", "mean", "max"))
+        if ranks is not None and None not in (low, mean, high):
+            by_kernel.setdefault(p.name.kernel, []).append((ranks, low / 1e3, mean / 1e3, high / 1e3))
+    if not by_kernel:
+        _no_data(ax, title)
+        return
+    for kernel, rows in sorted(by_kernel.items()):
+        rows.sort()
+        counts = [row[0] for row in rows]
+        line, = ax.plot(counts, [row[2] for row in rows], "o-", label=kernel, markersize=3)
+        ax.fill_between(counts, [row[1] for row in rows], [row[3] for row in rows], color=line.get_color(), alpha=0.2)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("ranks")
+    ax.set_ylabel("us per operation")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+
+
+def figure(result: Result, runs: list[Run]) -> "Figure":
+    """The mpi area: latency and bandwidth by message size, same host against cross host; the pair
+    matrix with the host boundaries; the collectives by rank count."""
+    from matplotlib.figure import Figure
+
+    pts = points(runs)
+    fig = Figure(figsize=(16, 11), layout="constrained")
+    (latency, bandwidth), (pairs, collectives) = fig.subplots(2, 2)
+    _latency_panel(latency, pts)
+    _bandwidth_panel(bandwidth, pts)
+    _pair_panel(fig, pairs, result, pts)
+    _collectives_panel(collectives, pts)
+    context = result.context
+    hosts = sorted({str(value) for key, value in context.items() if key.startswith("mpi_host_rank_")})
+    fig.suptitle(f"mpi: {context.get('mpi_ranks', '?')} ranks on {len(hosts) or '?'} host(s) "
+                 f"({', '.join(hosts)}), {context.get('cpu_model', 'unknown CPU')}")
+    return fig
