@@ -40,9 +40,12 @@ def test_roofs_meet_as_the_empirical_roofline_toolkit_draws_them() -> None:
     flat = sorted((line for line in lines if line[1][0] == line[1][1]), key=lambda line: -line[1][0])
     assert [ys[0] for _, ys in flat] == [100e9, 10e9]
     assert [xs[0] for xs, _ in flat] == pytest.approx([100e9 / 400e9, 10e9 / 400e9])
-    # the ridge of the highest roofs is marked
+    # the ridges of the highest roofs and of the lowest bandwidth (DRAM) are marked, each named by
+    # its pair of roofs (an unnamed "ridge 0.25" read as the DRAM ridge a reader usually means)
     ridges = [line for line in axes.get_lines() if line.get_linestyle() == ":"]
-    assert [line.get_xdata()[0] for line in ridges] == pytest.approx([100e9 / 400e9])
+    assert [line.get_xdata()[0] for line in ridges] == pytest.approx([100e9 / 400e9, 100e9 / 20e9])
+    notes = [text.get_text() for text in axes.texts if text.get_text().startswith("ridge")]
+    assert notes == ["ridge 0.25 flop/B (L1 / avx2 f64 FMA peak)", "ridge 5 flop/B (DRAM / avx2 f64 FMA peak)"]
     # the kernels sit at their intensity and FLOP/s
     placed = sorted(tuple(collection.get_offsets()[0]) for collection in axes.collections)
     assert placed == pytest.approx(sorted((p.flops_per_byte, p.flops_per_second) for p in POINTS))

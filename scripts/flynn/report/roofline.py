@@ -97,9 +97,16 @@ def figure(ceilings: Sequence[Ceiling], points: Sequence[RooflinePoint], title: 
         axes.annotate(_label(ceiling, merged, "FLOP/s"), (high / 1.1, 10**height), fontsize=8, color="tab:purple",
                       ha="right", va="bottom")
     if top and widest:
-        ridge = top / widest
-        axes.axvline(ridge, color="grey", linestyle=":", linewidth=1)
-        axes.annotate(f"ridge {ridge:.2g} flop/B", (ridge * 1.05, top / 60), fontsize=7, color="grey", rotation=90)
+        # Named, since a ridge is a pair of roofs: the highest one's (L1) sits far left of the
+        # DRAM ridge a reader usually means, which is drawn too.
+        ridges = [(memory[0][0], 1.0)]
+        if len(memory) > 1:
+            ridges.append((memory[-1][0], 4.0))
+        for roof, lower in ridges:
+            ridge = top / roof.value
+            axes.axvline(ridge, color="grey", linestyle=":", linewidth=1)
+            axes.annotate(f"ridge {ridge:.2g} flop/B ({roof.label} / {compute[0][0].label})",
+                          (ridge * 1.05, top / 60 / lower), fontsize=7, color="grey", rotation=90)
     for index, point in enumerate(placed):
         axes.scatter(point.flops_per_byte, point.flops_per_second, s=40, zorder=3,
                      marker=_MARKERS[index % len(_MARKERS)], color=_AREA_COLOURS.get(point.area, "tab:gray"),
