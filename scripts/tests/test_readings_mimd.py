@@ -76,3 +76,12 @@ def test_a_thread_out_of_place_is_unproven(tmp_path: Path) -> None:
                            {"flops_per_second": 1e10 * t, "threads_in_place_pct": 100.0 if t == 1 else 50.0})
     found = by_figure(read_all(write(tmp_path, "moved.json", benchmarks, {"topology_cores": "2"})))
     assert found["compute/strong/speedup"].trust.status == "unproven"
+
+
+def test_weak_scaling_is_work_per_second_not_as_fast() -> None:
+    found = by_figure(f for f in read_all(results.load(REFERENCE)) if f.area == "mimd")
+    weak = found["compute/weak/speedup"]
+    assert weak.value == pytest.approx(1.85, rel=0.01)
+    assert "as fast" not in weak.meaning and "work done per second" in weak.meaning
+    assert "weak-scaling efficiency" in weak.meaning
+    assert "as fast" in found["compute/strong/speedup"].meaning

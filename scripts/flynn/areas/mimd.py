@@ -140,8 +140,12 @@ def _scaling_readings(curve: Curve, n: int | None, options: ReadingOptions) -> l
     found.append(finding(
         AREA, f"{curve.kernel}/{curve.law}/speedup", f"{curve.kernel} {curve.law} speedup at {where}", speedup, "x",
         limit=float(top), limit_source=f"ideal: {top} threads on {n or '?'} cores (topology_cores, hwloc)",
-        meaning=(f"{'the same problem' if curve.law == 'strong' else 'a problem grown with the threads'} runs "
-                 f"{speedup:.2f}x as fast on {top} threads: {speedup / top:.0%} parallel efficiency"),
+        # Weak scaling grows the problem with the threads: the same time for more work, so its
+        # speedup is work done per second (Gustafson's scaled speedup), not "as fast".
+        meaning=(f"the same problem runs {speedup:.2f}x as fast on {top} threads: {speedup / top:.0%} parallel efficiency"
+                 if curve.law == "strong" else
+                 f"a problem grown with the threads gets {speedup:.2f}x the work done per second on {top} threads "
+                 f"(scaled speedup): {speedup / top:.0%} weak-scaling efficiency"),
         trust=trust(runs, curve.rate_key, options, proof, failed),
         headline=curve.kernel == "compute" and curve.law == "strong",
     ))
