@@ -86,3 +86,16 @@ def test_every_speedup_names_its_own_lane_count() -> None:
         assert found.limit_source.startswith(f"lane count {found.limit:g} "), (found.figure, found.limit_source)
     poly = by_figure(speedups)["speedup/poly/avx512f/f32"]
     assert poly.limit == 16 and "twice" in poly.limit_source
+
+
+def test_an_auto_vectorised_reduction_is_not_read_as_a_share_of_its_lanes() -> None:
+    # GCC keeps a floating-point sum in order without -ffast-math: auto's sum is 1.0x scalar,
+    # which "25% of the width" misread as a loop on 4 lanes
+    found = by_figure(read_all(results.load(REFERENCE)))
+    for figure in ("speedup/sum/auto/f32", "speedup/dot/auto/f64"):
+        reduction = found[figure]
+        assert reduction.value == pytest.approx(1.0, abs=0.05)
+        assert "of the width" not in reduction.meaning and "-ffast-math" in reduction.meaning
+        assert "not what it used" in reduction.limit_source
+    # a loop GCC does vectorise keeps its share of the width
+    assert "of the width" in found["speedup/triad/auto/f32"].meaning

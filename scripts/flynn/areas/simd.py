@@ -187,6 +187,12 @@ def _speedup_readings(result: Result, pts: list[Point], reading: numa.LevelReadi
                        "multiplies and adds in one instruction where the scalar column needs two")
             source = (f"lane count {s.lanes} (counter lanes): the ideal speedup of a {s.lanes}-wide vector; "
                       "an FMA column can reach twice that on multiply-add work")
+        elif s.isa == "auto" and s.kernel in REDUCTIONS:
+            # "25% of the width" would say the loop ran on 4 lanes: it ran on none.
+            meaning = (f"{s.value:.1f}x over scalar: GCC may not reorder a floating-point sum without -ffast-math, "
+                       f"so the plain loop's reduction stays one scalar chain and none of the {s.lanes} lanes is used")
+            source = (f"lane count {s.lanes} (counter lanes): what the auto-vectorised column could use, "
+                      "not what it used")
         else:
             meaning = f"{s.value:.1f}x over scalar with {s.lanes} lanes: {s.value / s.lanes:.0%} of the width"
             source = f"lane count {s.lanes} (counter lanes): the ideal speedup of a {s.lanes}-wide vector"
