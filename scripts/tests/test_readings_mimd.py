@@ -85,3 +85,22 @@ def test_weak_scaling_is_work_per_second_not_as_fast() -> None:
     assert "as fast" not in weak.meaning and "work done per second" in weak.meaning
     assert "weak-scaling efficiency" in weak.meaning
     assert "as fast" in found["compute/strong/speedup"].meaning
+
+
+def test_a_rate_still_growing_at_the_last_core_count_is_no_ceiling() -> None:
+    # the reference's triad: 32.2 GB/s on 1 thread, 52.8 GB/s on 2, and 2 cores: nothing shows
+    # that more cores would not draw more, so "2 of 2 cores already draw 90%" said too much
+    found = by_figure(f for f in read_all(results.load(REFERENCE)) if f.area == "mimd")
+    best = found["triad/strong/bandwidth_ceiling"]
+    assert best.value == pytest.approx(52.8e9, rel=0.01)
+    assert best.label == "triad (strong) bandwidth at 2 threads (no ceiling shown)"
+    assert "cannot tell" in best.meaning and "no serial fraction" in best.meaning
+    reach = found["triad/strong/threads_to_ceiling"]
+    assert "already draw" not in reach.meaning and "upper bound" in reach.meaning
+
+
+def test_a_rate_that_flattens_before_the_cores_run_out_is_a_ceiling(tmp_path: Path) -> None:
+    found = by_figure(read_all(_scaling(tmp_path)))
+    ceiling = found["triad/strong/bandwidth_ceiling"]
+    assert ceiling.label == "triad (strong) bandwidth ceiling" and "past it more cores wait" in ceiling.meaning
+    assert "already draw 90%" in found["triad/strong/threads_to_ceiling"].meaning

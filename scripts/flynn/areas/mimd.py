@@ -119,12 +119,26 @@ def _scaling_readings(curve: Curve, n: int | None, options: ReadingOptions) -> l
         best_t = max((t for t in curve.rates if n is None or t <= n), key=lambda t: curve.rates[t])
         best = curve.rates[best_t]
         reach = min(t for t in curve.rates if curve.rates[t] >= CEILING_SHARE * best)
+        # A ceiling is shown only where the rate stops growing before the cores run out: reached
+        # first at the last core count, the best rate may be no ceiling at all (one core of a
+        # server draws a fraction of its DRAM bandwidth, and so may two).
+        flattened = reach < top
+        if flattened:
+            label = f"{curve.kernel} ({curve.law}) bandwidth ceiling"
+            meaning = (f"memory-bound ({curve.intensity:.2g} flop/B): {reach} thread(s) reach {CEILING_SHARE:.0%} of "
+                       f"the {si(best, 'B/s')} ceiling; past it more cores wait on memory, so no serial fraction applies")
+            reach_meaning = f"{reach} of {n or '?'} cores already draw {CEILING_SHARE:.0%} of the memory bandwidth"
+        else:
+            label = f"{curve.kernel} ({curve.law}) bandwidth at {top} threads (no ceiling shown)"
+            meaning = (f"memory-bound ({curve.intensity:.2g} flop/B): the best rate, {si(best, 'B/s')}, comes only at "
+                       f"the last core count measured ({top}), so this run cannot tell whether more cores would draw "
+                       "more; no serial fraction applies either way")
+            reach_meaning = (f"the rate still grew up to {top} of {n or '?'} cores: no ceiling reached within them, "
+                             "so this count is an upper bound")
         found.append(finding(
-            AREA, f"{curve.kernel}/{curve.law}/bandwidth_ceiling",
-            f"{curve.kernel} ({curve.law}) bandwidth ceiling", best, "B/s",
+            AREA, f"{curve.kernel}/{curve.law}/bandwidth_ceiling", label, best, "B/s",
             limit=base * best_t, limit_source=f"1 thread's {si(base, 'B/s')} x {best_t} threads (perfect scaling)",
-            meaning=(f"memory-bound ({curve.intensity:.2g} flop/B): {reach} thread(s) reach {CEILING_SHARE:.0%} of "
-                     f"the {si(best, 'B/s')} ceiling; past it more cores wait on memory, so no serial fraction applies"),
+            meaning=meaning,
             trust=trust([curve.by_threads[best_t].run], curve.rate_key, options, proof, failed),
             headline=curve.kernel == "triad" and curve.law == "strong",
         ))
@@ -132,7 +146,7 @@ def _scaling_readings(curve: Curve, n: int | None, options: ReadingOptions) -> l
             AREA, f"{curve.kernel}/{curve.law}/threads_to_ceiling",
             f"{curve.kernel} ({curve.law}) threads to reach the ceiling", float(reach), "threads",
             limit=float(n) if n else None, limit_source="topology_cores (hwloc)",
-            meaning=f"{reach} of {n or '?'} cores already draw {CEILING_SHARE:.0%} of the memory bandwidth",
+            meaning=reach_meaning,
             trust=trust([curve.by_threads[reach].run], curve.rate_key, options, proof, failed),
         ))
         return found
