@@ -99,3 +99,13 @@ def test_an_auto_vectorised_reduction_is_not_read_as_a_share_of_its_lanes() -> N
         assert "not what it used" in reduction.limit_source
     # a loop GCC does vectorise keeps its share of the width
     assert "of the width" in found["speedup/triad/auto/f32"].meaning
+
+
+def test_roofline_points_come_in_a_fixed_order() -> None:
+    # the ISAs of a kernel were a set, so the points (and their markers) changed order with the
+    # interpreter's hash seed from one report to the next
+    result = results.load(REFERENCE)
+    _, points = roofline(result, read_all(result))
+    triad = [p.label for p in points if p.label.startswith("simd triad") and " f32 " in p.label]
+    assert triad == ["simd triad scalar f32 (16 KiB)", "simd triad scalar f32 (1 GiB)",
+                     "simd triad avx512f f32 (16 KiB)", "simd triad avx512f f32 (1 GiB)"]

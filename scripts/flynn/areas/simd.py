@@ -277,7 +277,7 @@ def roofline(result: Result, runs: list[Run]) -> tuple[list[Ceiling], list[Roofl
             isas = _ordered({p.name.variant for p in rows})
             in_l1 = [p.param("bytes") or 0 for p in rows if (p.param("bytes") or 0) <= l1]
             sizes = {"L1": max(in_l1, default=0), "largest": max(p.param("bytes") or 0 for p in rows)}
-            for isa in {isas[0], isas[-1]}:
+            for isa in dict.fromkeys((isas[0], isas[-1])):  # a set would order them by hash, run to run
                 for where, size in sizes.items():
                     point = next((p for p in rows if p.name.variant == isa and p.param("bytes") == size), None)
                     if point is None:
