@@ -84,9 +84,11 @@ def test_reference_vm_levels_and_disagreement() -> None:
     assert found["level/l2/latency"].value == pytest.approx(4.14, rel=0.05)
     assert 4 * MiB <= found["level/l3/size"].value <= 8 * MiB
     assert "disagrees with hwloc" in found["level/l3/size"].trust.note
-    # the card shows only label, value, share and status: the disagreement must show there too
-    assert found["level/l3/size"].label == "L3 size from the curve (hwloc says 508 MiB)"
-    assert found["level/l1/size"].label == "L1 size where the latency steps"
+    # the card shows only label, value, share and status: the step's bracket (5.66 MiB is only its
+    # middle) and the disagreement must show there too, within the card's 46 characters
+    assert found["level/l3/size"].label == "L3 size: steps at 4 MiB-8 MiB, hwloc 508 MiB"
+    assert found["level/l1/size"].label == "L1 size: the latency steps at 32 KiB-64 KiB"
+    assert all(len(found[f"level/{name}/size"].label) <= 46 for name in ("l1", "l2", "l3"))
     assert found["huge_pages/hugetlb"].trust.status == "skipped"
     assert found["loaded/streams:1"].ratio == pytest.approx(449.5 / 412.2, rel=0.01)
     # THP at 1 GiB is slower than 4 KiB pages here (423 ns vs 412 ns): no "0.97x as fast"

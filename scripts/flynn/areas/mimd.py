@@ -129,7 +129,7 @@ def _scaling_readings(curve: Curve, n: int | None, options: ReadingOptions) -> l
                        f"the {si(best, 'B/s')} ceiling; past it more cores wait on memory, so no serial fraction applies")
             reach_meaning = f"{reach} of {n or '?'} cores already draw {CEILING_SHARE:.0%} of the memory bandwidth"
         else:
-            label = f"{curve.kernel} ({curve.law}) bandwidth at {top} threads (no ceiling shown)"
+            label = f"{curve.kernel} ({curve.law}) at {top} threads: no ceiling shown"
             meaning = (f"memory-bound ({curve.intensity:.2g} flop/B): the best rate, {si(best, 'B/s')}, comes only at "
                        f"the last core count measured ({top}), so this run cannot tell whether more cores would draw "
                        "more; no serial fraction applies either way")

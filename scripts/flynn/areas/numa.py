@@ -192,10 +192,12 @@ def _level_readings(result: Result, pts: list[Point], options: ReadingOptions) -
             note = (f"disagrees with hwloc: hwloc reports {size_text(hwloc)} for {level.name}, the curve "
                     f"steps between {size_text(low)} and {size_text(high)}; the levels here are the curve's "
                     "(under a hypervisor hwloc's sizes can be invented)")
-        # The card shows the label and the status only: a disagreement, the reason this figure is a
-        # headline, must be in the label, not only in the trust note.
-        label = (f"{level.name} size from the curve (hwloc says {size_text(hwloc)})" if note and hwloc
-                 else f"{level.name} size where the latency steps")
+        # The card shows the label and the status only: the step's bracket (the value is only its
+        # geometric middle, which no one can check) and a disagreement with hwloc, the reason this
+        # figure is a headline, must be in the label, not only in the meaning and the trust note.
+        bracket = f"{size_text(low)}-{size_text(high)}"
+        label = (f"{level.name} size: steps at {bracket}, hwloc {size_text(hwloc)}" if note and hwloc
+                 else f"{level.name} size: the latency steps at {bracket}")
         found.append(finding(
             AREA, f"level/{key}/size", label, level.size, "B",
             limit=float(hwloc) if hwloc else None,
