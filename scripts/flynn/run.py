@@ -417,6 +417,13 @@ def _cross_check(out: Path, document: dict[str, Any], binaries: list[Binary], qu
 def merge(loaded: list[results.Result], args: argparse.Namespace) -> dict[str, Any]:
     document = results.merge(loaded)
     document["context"].update(run_settings(args))
+    # scripts/fleet: the filter (a fleet's nodes must share it), and the Slurm node and job
+    # (scripts/slurm/flynn.sbatch) that name a node's result.
+    if args.filter is not None:
+        document["context"]["flynn_filter"] = args.filter
+    for key, variable in (("slurm_node", "SLURMD_NODENAME"), ("slurm_job_id", "SLURM_JOB_ID")):
+        if os.environ.get(variable):
+            document["context"][key] = os.environ[variable]
     return document
 
 
