@@ -36,7 +36,7 @@ def test_ctxsw_meanings_follow_what_the_counters_show() -> None:
     # yield on two CPUs polls: 0.0001 switches per hand-off, so no sleeping thread is woken
     polled = found["yield/threads/cross_core"]
     assert "interrupt" not in polled.meaning and "never sleeps" in polled.meaning
-    assert "wake-up" not in polled.label and polled.trust.proof == "switches_per_op 0.00"
+    assert "wake-up" not in polled.label and polled.trust.proof == "switches_per_op 0.00 (getrusage)"
     woken = found["futex/threads/cross_core"]
     assert "inter-processor interrupt" in woken.meaning and woken.trust.proof.startswith("switches_per_op 0.9")
     # 6.7 ns and 36 ns are no system call: yield and condvar with nobody waiting stay in user space
