@@ -36,7 +36,7 @@ def test_ctxsw_meanings_follow_what_the_counters_show() -> None:
     # yield on two CPUs polls: 0.0001 switches per hand-off, so no sleeping thread is woken
     polled = found["yield/threads/cross_core"]
     assert "interrupt" not in polled.meaning and "never sleeps" in polled.meaning
-    assert "wake-up" not in polled.label and polled.trust.proof == "switches_per_op 0.00 (getrusage)"
+    assert "wake-up" not in polled.label and polled.trust.proof.startswith("switches_per_op 0.00")
     woken = found["futex/threads/cross_core"]
     assert "inter-processor interrupt" in woken.meaning and woken.trust.proof.startswith("switches_per_op 0.9")
     # 6.7 ns and 36 ns are no system call: yield and condvar with nobody waiting stay in user space
@@ -68,3 +68,30 @@ def test_sync_real_fixture(fixtures: Path) -> None:
     found = by_figure(read_all(results.load(fixtures / "sync_real.json")), "sync")
     assert found["false_sharing"].ratio > 1
     assert all(f.trust.status != "unproven" for f in found.values())
+
+
+def test_the_kernels_counts_prove_or_break_what_they_count(tmp_path: Path) -> None:
+    from synthetic_readings import rows, write
+
+    chase = "numa/chase/normal_pages/bytes:4096"
+    team = "mimd/compute/strong/threads:2/real_time"
+    switch = "ctxsw/futex/threads/placement:same_cpu/bytes:0/real_time"
+    counted = {"perf_counters": "software (hardware: no PMU, ENOENT)"}
+    clean = write(tmp_path, "clean.json", rows(chase, {"ns_per_load": 1.2, "minor_faults_per_load": 0.0})
+                  + rows(team, {"flops_per_second": 1e9, "cpu_migrations_per_region": 0.0})
+                  + rows(switch, {"ns_per_switch": 3000.0, "switches_per_op": 1.01, "rusage_switches_per_op": 1.0}),
+                  counted)
+    found = {f.figure: f for f in read_all(clean)}
+    proof = found["perf_counters"]
+    assert proof.trust.status == "ok" and proof.value == 0
+    assert "software (hardware: no PMU, ENOENT)" in proof.meaning and "2 benchmarks" in proof.meaning
+    assert found["futex/threads/same_cpu"].trust.proof == "switches_per_op 1.01 (perf_event, the kernel's count)"
+
+    faulted = write(tmp_path, "faulted.json", rows(chase, {"ns_per_load": 1.2, "minor_faults_per_load": 0.02}),
+                    counted)
+    proof = {f.figure: f for f in read_all(faulted)}["perf_counters"]
+    assert proof.trust.status == "unproven" and proof.value == 1
+    assert "minor_faults_per_load 0.02" in proof.trust.note
+
+    before = {f.figure: f for f in read_all(write(tmp_path, "old.json", rows(chase, {"ns_per_load": 1.2})))}
+    assert before["perf_counters"].trust.status == "unknown" and before["perf_counters"].value is None
