@@ -1,0 +1,130 @@
+#!/usr/bin/python3
+"""ctest -L cluster: a 2-node test Slurm (scripts/lib/test-slurm) runs scripts/slurm/flynn.sbatch
+with --quick --filter on a small set, and scripts/fleet judges the two results: once as they are
+(uniform, exit 0) and once with a CPU hog pinned to node n2's CPU (n2 must be flagged, exit 1).
+
+Exit 0 passed, 1 failed, 77 skipped (the reason printed) where Slurm cannot start here.
+Usage: check_fleet.py [REPO [BUILD_DIR]]  (default: the checkout this file is in). scripts/run
+builds and runs REPO/build, so a BUILD_DIR (ctest's) other than that is skipped: the test would
+build a directory that is not the one being tested."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else Path(__file__).resolve().parents[2]
+TEST_SLURM = REPO / "scripts" / "lib" / "test-slurm"
+SBATCH = REPO / "scripts" / "slurm" / "flynn.sbatch"
+FLEET = REPO / "scripts" / "fleet"
+SKIP = 77
+# Two figures that a hog sharing the CPU moves: the FMA peak (half the CPU, half the flops per
+# second of wall time) and the futex switch (the partner waits behind the hog's slice).
+FILTER = "^ctxsw/futex/threads/placement:same_cpu/bytes:0|^simd/fma_peak/avx2/f32/chains:8"
+RUN_FLAGS = ["--quick", "--repetitions", "3", "--filter", FILTER]
+# Two vCPUs of a VM differ by some percent; a hog halves what it shares: judged with a floor of
+# 10% of the reference, the hog is 5 deviations off and a 30% difference is still uniform.
+FLEET_FLAGS = ["--threshold", "3", "--min-spread-pct", "10"]
+HOG_CPU = 1  # node n2 runs under taskset -c 1
+HOG_NODE = "n2"
+
+
+def fail(message: str) -> int:
+    print(f"FAILED: {message}", file=sys.stderr)
+    return 1
+
+
+def sbatch(directory: Path, environment: dict[str, str]) -> subprocess.CompletedProcess:
+    environment = dict(environment, FLYNN_FLEET_DIR=str(directory), FLYNN_REPO=str(REPO))
+    return subprocess.run(
+        ["sbatch", "--wait", "--nodes=2", "--time=5", f"--output={directory}/slurm-%j.out", "--export=ALL",
+         str(SBATCH), *RUN_FLAGS],
+        cwd=REPO, env=environment, capture_output=True, text=True, timeout=240, check=False)
+
+
+def fleet(directory: Path) -> subprocess.CompletedProcess:
+    done = subprocess.run(["/usr/bin/python3", str(FLEET), str(directory), *FLEET_FLAGS],
+                          capture_output=True, text=True, timeout=120, check=False)
+    print(f"$ scripts/fleet {directory.name} {' '.join(FLEET_FLAGS)}  -> exit {done.returncode}")
+    print(done.stdout, end="")
+    print(done.stderr, end="", file=sys.stderr)
+    return done
+
+
+def one_run(directory: Path, environment: dict[str, str]) -> str | None:
+    """Runs the batch job; None when it left two results of distinct nodes, else what went wrong."""
+    directory.mkdir()
+    done = sbatch(directory, environment)
+    if done.returncode != 0:
+        logs = "".join(path.read_text(errors="replace")[-2000:] for path in directory.glob("slurm-*.out"))
+        return f"sbatch exited {done.returncode}: {done.stderr.strip()} {logs}"
+    found = sorted(directory.glob("*.json"))
+    if len(found) != 2:
+        return f"expected 2 results, found {[path.name for path in found]}"
+    contexts = [json.loads(path.read_text())["context"] for path in found]
+    nodes = {context.get("slurm_node") for context in contexts}
+    jobs = {context.get("slurm_job_id") for context in contexts}
+    if nodes != {"n1", "n2"}:
+        return f"the results name nodes {nodes}, not n1 and n2"
+    if len(jobs) != 1 or None in jobs:
+        return f"the results name jobs {jobs}, not one job id"
+    return None
+
+
+def main() -> int:
+    if len(sys.argv) > 2 and Path(sys.argv[2]).resolve() != (REPO / "build").resolve():
+        print(f"skipped: scripts/run builds and runs {REPO / 'build'}, not this build ({sys.argv[2]})")
+        return SKIP
+    up = subprocess.run([str(TEST_SLURM), "up", "2"], capture_output=True, text=True, timeout=120, check=False)
+    if up.returncode == SKIP:
+        print(f"skipped: {up.stderr.strip()}")
+        return SKIP
+    if up.returncode != 0:
+        subprocess.run([str(TEST_SLURM), "down"], timeout=60, check=False)
+        return fail(f"test-slurm up 2 exited {up.returncode}: {up.stderr.strip()}")
+    hog: subprocess.Popen | None = None
+    try:
+        conf = subprocess.run([str(TEST_SLURM), "conf"], capture_output=True, text=True, check=True).stdout.strip()
+        environment = dict(os.environ, SLURM_CONF=conf)
+        with tempfile.TemporaryDirectory(prefix="flynn-fleet-test-") as temporary:
+            uniform = Path(temporary) / "uniform"
+            problem = one_run(uniform, environment)
+            if problem:
+                return fail(f"uniform run: {problem}")
+            judged = fleet(uniform)
+            if judged.returncode != 0:
+                return fail(f"scripts/fleet on the uniform fleet exited {judged.returncode}, not 0")
+            if not (uniform / "fleet.html").exists() or not (uniform / "fleet.md").exists():
+                return fail("scripts/fleet wrote no fleet.html / fleet.md")
+
+            hogged = Path(temporary) / "hog"
+            hog = subprocess.Popen(["timeout", "60", "taskset", "-c", str(HOG_CPU), "sh", "-c", "while :; do :; done"])
+            time.sleep(0.5)
+            problem = one_run(hogged, environment)
+            # TERM to `timeout` (the process started), which passes it on to the hog it runs.
+            hog.terminate()
+            hog.wait(timeout=10)
+            hog = None
+            if problem:
+                return fail(f"run with the hog: {problem}")
+            judged = fleet(hogged)
+            if judged.returncode != 1:
+                return fail(f"scripts/fleet with a hog on {HOG_NODE}'s CPU exited {judged.returncode}, not 1")
+            flagged = [line for line in judged.stdout.splitlines() if line.startswith("OUTLIER ")]
+            if not flagged or not all(line.startswith(f"OUTLIER {HOG_NODE}:") for line in flagged):
+                return fail(f"the outliers are not node {HOG_NODE} alone: {flagged}")
+        print(f"passed: uniform fleet exit 0; the hog on CPU {HOG_CPU} flagged {HOG_NODE}")
+        return 0
+    finally:
+        if hog is not None:
+            # As above: TERM, which `timeout` passes on; SIGKILL would leave its child spinning.
+            hog.terminate()
+            hog.wait(timeout=10)
+        subprocess.run([str(TEST_SLURM), "down"], timeout=60, check=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
