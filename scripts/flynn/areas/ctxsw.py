@@ -44,12 +44,18 @@ def _find(pts: list[Point], kernel: str, variant: str, placement: str | None, si
     return None
 
 
+def _counted_by(run: Run) -> str:
+    """Whose count switches_per_op is: the kernel's perf event where the harness opened it
+    (getrusage kept beside it as rusage_switches_per_op), else getrusage's alone."""
+    return "perf_event, the kernel's count" if run.values("rusage_switches_per_op") else "getrusage"
+
+
 def _switch_proof(point: Point) -> tuple[str | None, str | None]:
     switches = median(point.run, "switches_per_op")
     if switches is None:
         return None, None
     failed = f"only {switches:.2f} context switches per hand-off: it did not switch" if switches < SWITCHED else None
-    return f"switches_per_op {switches:.2f}", failed
+    return f"switches_per_op {switches:.2f} ({_counted_by(point.run)})", failed
 
 
 def readings(result: Result, runs: list[Run], options: ReadingOptions) -> list[Finding]:
@@ -111,7 +117,8 @@ def readings(result: Result, runs: list[Run], options: ReadingOptions) -> list[F
                 limit=thread_ns, limit_source="the same-CPU thread switch",
                 meaning=meaning,
                 trust=trust([cross.run], "ns_per_switch", options,
-                            proof=f"switches_per_op {switches:.2f}" if switches is not None else None),
+                            proof=(f"switches_per_op {switches:.2f} ({_counted_by(cross.run)})"
+                                   if switches is not None else None)),
                 headline=mechanism == HEADLINE_MECHANISM,
             ))
         if thread is not None and thread.run.repetitions:

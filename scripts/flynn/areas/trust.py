@@ -15,6 +15,41 @@ _NO_HYPERVISOR = {"", "none", "no", "bare_metal", "bare-metal"}
 _NAMED = 5
 
 
+# The proofs the kernel's own counts give, where the harness opened its perf events: the counter
+# and the value it must hold.
+_KERNEL_PROOFS = (
+    ("minor_faults_per_load", "page faults inside a chase's timed loop (first touch is setup)", 0.0),
+    ("cpu_migrations_per_region", "CPU migrations inside a bound OpenMP team", 0.0),
+)
+
+
+def _perf_counters(result: Result, measured: list[Run]) -> Finding:
+    """What the harness could count (software events; hardware ones where a PMU exists), and the
+    proofs that rest on those counts: a figure nobody can check is worth nothing."""
+    said = result.context.get("perf_counters")
+    label = "counters from the kernel (perf_event_open)"
+    if not said:
+        return missing(AREA, "perf_counters", label,
+                       "this result records no perf counters: built before the harness opened them", "unknown")
+    broken = []
+    checked = 0
+    for key, what, expected in _KERNEL_PROOFS:
+        for run in measured:
+            values = run.values(key)
+            if values:
+                checked += 1
+                if max(values) > expected:
+                    broken.append(f"{run.name}: {key} {max(values):g}, {what} should be {expected:g}")
+    meaning = (f"the harness counted {said}; {checked} benchmarks carry a proof from the kernel's counts "
+               "(no page fault inside a timed chase, no migration inside a bound team)")
+    return finding(
+        AREA, "perf_counters", label, float(len(broken)), "proofs failed", limit=0.0,
+        limit_source="a proof from the kernel's counts holds exactly",
+        meaning=meaning,
+        trust=Trust("unproven" if broken else "ok", note="; ".join(broken[:3]) or None),
+    )
+
+
 def readings(result: Result, runs: list[Run], options: ReadingOptions) -> list[Finding]:
     found: list[Finding] = []
     measured = [run for run in runs if run.repetitions]
@@ -35,6 +70,7 @@ def readings(result: Result, runs: list[Run], options: ReadingOptions) -> list[F
         trust=Trust("ok" if not unstable else "unstable", note=f"worst: {named}" if named else None),
         headline=True,
     ))
+    found.append(_perf_counters(result, measured))
     failed = [run for run in runs if run.failed]
     found.append(finding(
         AREA, "failed_rows", "failed rows (a proof or a check failed)", float(len(failed)), "rows",
