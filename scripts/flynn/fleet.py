@@ -8,11 +8,13 @@ value), and the deviation is (value - reference) / spread, where the spread is t
     normal sample), so one odd node does not widen the yardstick it is measured with;
   - the noise within the repetitions: sqrt(noise_node^2 + noise_ref^2), noise = CV x value, so a
     quiet fleet whose nodes agree to 0.1% does not flag a node that only repeats to 3%;
-  - --min-spread-pct of the reference (default 1%), so that figures of one repetition are not
-    judged to a precision nobody measured.
+  - --min-spread-pct (default 1%) of the mean of the value and the reference (symmetric, so two
+    nodes are each as far from the other), so that figures of one repetition are not judged to a
+    precision nobody measured.
 Leaving the node out matters for small fleets: with two nodes, the median of both sits midway and
 every node would be 0.67 MADs off whatever happened; against its peer alone, a node is judged by
-the noise both repeat to. A node is an outlier past --threshold (default 3) deviations.
+the noise both repeat to (and with two nodes, which of them is the odd one cannot be told: a
+difference flags both). A node is an outlier past --threshold (default 3) deviations.
 
 A node is the context's `slurm_node` (flynn.sbatch) or else its `host_name`; two results of one
 node are folded into one column (their repetitions pooled). A node whose file cannot be read, that
@@ -250,7 +252,7 @@ def judge(nodes: list[Node], baseline: str, threshold: float, min_spread_pct: fl
                 reference_noise = statistics.median(_noise(other.findings[key]) for other in peers)
             mad = statistics.median(abs(value - statistics.median(peer_values)) for value in peer_values) if peers else 0.0
             spread = max(MAD_TO_SIGMA * mad, math.hypot(_noise(finding), reference_noise),
-                         min_spread_pct / 100.0 * abs(reference))
+                         min_spread_pct / 100.0 * (abs(reference) + abs(float(finding.value))) / 2)
             difference = float(finding.value) - reference
             deviation = 0.0 if difference == 0 else difference / spread if spread > 0 else math.copysign(math.inf, difference)
             cv = finding.trust.cv_pct
