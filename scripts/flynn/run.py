@@ -135,6 +135,12 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "one, or PNGs or a report folder of that name beside it, are refused without --force, and a "
         "symbolic link always is (give the file it points to)",
     )
+    parser.add_argument(
+        "--no-build", action="store_true",
+        help="run the binaries already in build/bin without configuring or building first (several "
+        "processes sharing one checkout, as the nodes of scripts/slurm/flynn.sbatch do, would race on "
+        "one build directory)",
+    )
     parser.add_argument("--force", action="store_true",
                         help="replace an existing --out file, its PNGs, its report folder's files and its check files")
     parser.add_argument(
@@ -481,7 +487,11 @@ def measure(out: Path, args: argparse.Namespace, extra: list[str],
             select: Callable[[list[Binary]], list[Binary]] | None = None) -> Measured:
     """Builds, runs the binaries (those `select` keeps) and writes the result to `out`.
     Raises BinaryFailed for a binary that fails, before anything is written."""
-    build.build()
+    if args.no_build:
+        if not build.BIN_DIR.is_dir():
+            raise FlynnError(f"--no-build: {build.BIN_DIR} does not exist; build first (scripts/run without --no-build)")
+    else:
+        build.build()
     binaries = selected(args.filter, args.quick, extra, args.mpi)
     if not binaries:
         raise FlynnError(

@@ -589,3 +589,14 @@ def test_flynn_mpi_runs_under_mpirun_on_two_local_ranks(bin_dir: Path, fixtures:
     assert log.with_name(log.name + ".calls").read_text() == "xx"
     assert "--flynn_mpi_max_bytes=256K" in log.read_text()
     assert "MIMD across machines" in capfd.readouterr().out
+
+
+def test_no_build_runs_what_is_built_without_building(bin_dir: Path, fixtures: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build, "build", lambda options=(): pytest.fail("built under --no-build"))
+    _install(bin_dir, "flynn_ctxsw", fixtures / "ctxsw_small.json")
+    out = tmp_path / "runs" / "r.json"
+    assert run.main(["--quick", "--no-build", "--out", str(out)]) == 0
+    assert "ctxsw" in results.runs_by_area(results.load(out))
+    monkeypatch.setattr(build, "BIN_DIR", tmp_path / "never-built")
+    assert run.main(["--quick", "--no-build", "--out", str(tmp_path / "other.json")]) == 2

@@ -132,7 +132,9 @@ def locked() -> int:
                 return fail("scripts/fleet wrote no fleet.html / fleet.md")
 
             hogged = Path(temporary) / "hog"
-            hog = subprocess.Popen(["timeout", "60", "taskset", "-c", str(HOG_CPU), "sh", "-c", "while :; do :; done"])
+            # Bounded, and ended right after the job: long enough to outlast a slow job's build check
+            # and report (60 s once ran out before the chase did).
+            hog = subprocess.Popen(["timeout", "180", "taskset", "-c", str(HOG_CPU), "sh", "-c", "while :; do :; done"])
             time.sleep(0.5)
             problem = one_run(hogged, environment)
             # TERM to `timeout` (the process started), which passes it on to the hog it runs.
