@@ -248,6 +248,10 @@ class GuestFailed(Exception):
     """The guest did not boot, hung, or came back without every result."""
 
 
+class GuestHung(GuestFailed):
+    """The guest was still running at its time limit and was killed."""
+
+
 def initramfs(commands: Sequence[GuestCommand]) -> bytes:
     """busybox as /init, the binaries and every library they load, at their host paths."""
     files: dict[str, bytes] = {BUSYBOX: Path(BUSYBOX).read_bytes()}
@@ -282,7 +286,7 @@ def boot(topology: Topology, commands: Sequence[GuestCommand],
             except subprocess.TimeoutExpired:
                 qemu.kill()
                 qemu.communicate()
-                raise GuestFailed(f"guest {topology.spec} still running after {timeout_s:.0f} s; killed. "
+                raise GuestHung(f"guest {topology.spec} still running after {timeout_s:.0f} s; killed. "
                                   f"Console tail:\n{_tail(console)}") from None
         outputs = parse_data(data.read_text(errors="replace") if data.exists() else "")
         missing = [c.name for c in commands if c.name not in outputs]

@@ -86,6 +86,10 @@ def check_ctxsw(document: dict, failures: Failures) -> None:
     failures.check(seen == set(SMT_PLACEMENTS), f"ctxsw placements run: {sorted(seen)}")
 
 
+# Twice this fits ctest's TIMEOUT of 300 s for a vm test.
+GUEST_TIMEOUT_S = 120
+
+
 def main(spec: str, numa: str, mimd: str, ctxsw: str) -> int:
     reason = vm.unavailable_reason()
     if reason is not None:
@@ -93,11 +97,21 @@ def main(spec: str, numa: str, mimd: str, ctxsw: str) -> int:
         return EXIT_SKIP
     topology = vm.parse_spec(spec)
     failures = Failures()
-    try:
-        outputs = vm.boot(topology, commands(topology, numa, mimd, ctxsw))
-    except vm.GuestFailed as error:
-        print(f"FAIL: {error}", file=sys.stderr)
-        return 1
+    # A guest boots and runs in about 10 s here. Once in a clean-clone CI run, the 8-vCPU guest's
+    # kernel stalled under software emulation (soft lockups, RCU stalls: its vCPUs got no host
+    # time) and passed twice right after: a hung guest is booted once more, any other failure is one.
+    for attempt in (1, 2):
+        try:
+            outputs = vm.boot(topology, commands(topology, numa, mimd, ctxsw), timeout_s=GUEST_TIMEOUT_S)
+            break
+        except vm.GuestHung as error:
+            if attempt == 2:
+                print(f"FAIL: the guest hung twice: {error}", file=sys.stderr)
+                return 1
+            print(f"note: the guest hung, booting it once more: {str(error).splitlines()[0]}", file=sys.stderr)
+        except vm.GuestFailed as error:
+            print(f"FAIL: {error}", file=sys.stderr)
+            return 1
     expected = topology.expected_context()
     for name, output in outputs.items():
         failures.check(output.status == 0, f"{name} exited {output.status} in the guest")
