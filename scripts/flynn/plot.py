@@ -1,5 +1,6 @@
 """`scripts/plot RESULT.json [--out DIR]`: one PNG per area present in a result file."""
 
+import functools
 import os
 import sys
 import tempfile
@@ -72,7 +73,7 @@ def write_plots(result: Result, out_dir: Path) -> list[Path]:
     if not areas:
         raise FlynnError(f"{result.path}: no benchmarks to plot")
     results.check_directory(out_dir, "--out")
-    written = []
+    jobs: list[tuple[Path, Callable[[], str]]] = []
     for area, runs in areas.items():
         plotter = PLOTTERS.get(area)
         if plotter is None:
@@ -82,9 +83,22 @@ def write_plots(result: Result, out_dir: Path) -> list[Path]:
             print(f"note: area {textsafe.terminal(area)!r} has no measured benchmark; no plot", file=sys.stderr)
             continue
         path = out_dir / f"{stem(result.path)}-{area}.png"
-        _save_atomic(_titled_emulated(plotter(result, runs), result), path)
+        jobs.append((path, functools.partial(_draw_and_save, plotter, result, runs, path)))
+    # Drawn on every CPU this process may use, as the report draws its figures: one area's figure
+    # takes seconds, and scripts/run --quick has a minute in all.
+    from flynn.report.model import draw_all
+
+    written = []
+    for (path, _), (answer, error) in zip(jobs, draw_all([job for _, job in jobs])):
+        if error is not None:
+            raise FlynnError(f"{path}: {error}")
         written.append(path)
     return written
+
+
+def _draw_and_save(plotter: Plotter, result: Result, runs: list[Run], path: Path) -> str:
+    _save_atomic(_titled_emulated(plotter(result, runs), result), path)
+    return str(path)
 
 
 @entry_point
