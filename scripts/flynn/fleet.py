@@ -340,12 +340,7 @@ def _with_section(page: str, section: str, marker: str) -> str:
 
 
 def write_pages(report: model.Report, verdict: Verdict, out_dir: Path) -> list[Path]:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise FlynnError(f"--out {out_dir}: not a directory")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise FlynnError(f"--out {out_dir}: cannot create it: {error.strerror}") from None
+    flynn_results.check_directory(out_dir, "--out")
     markdown = report_markdown.render(report).replace("# flynn report", "# flynn fleet report", 1)
     markdown = _with_section(markdown, _markdown_section(verdict), "\n## ")
     page = _with_section(report_html.render(report), _html_section(verdict), "<h2>")

@@ -5,6 +5,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from flynn import results
 from flynn.errors import FlynnError
 from flynn.findings import ReadingOptions
 from flynn.report import card, html, json_form, markdown, model
@@ -33,12 +34,7 @@ def write_text_atomic(path: Path, content: str) -> None:
 
 
 def write(report: Report, out_dir: Path, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise FlynnError(f"--out {out_dir}: not a directory")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise FlynnError(f"--out {out_dir}: cannot create it: {error.strerror}") from None
+    results.check_directory(out_dir, "--out")
     written = []
     for kind in formats:
         path = out_dir / _FILES[kind]
