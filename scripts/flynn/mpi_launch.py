@@ -7,7 +7,6 @@ Bad input (no Open MPI, one host, a host that does not answer) is a FlynnError w
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import math
 import os
 import re
@@ -17,6 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from flynn import locks
 from flynn.errors import FlynnError
 
 TEST_HOSTS = Path(__file__).resolve().parents[1] / "lib" / "test-hosts"
@@ -33,24 +33,9 @@ _INSTALL_HINT = "Debian: apt-get install openmpi-bin libopenmpi-dev"
 TEST_HOSTS_LOCK = Path(os.environ.get("FLYNN_TEST_HOSTS_LOCK", "/tmp/flynn-test-hosts.lock"))
 
 
-@contextlib.contextmanager
-def test_hosts_held(wait_s: float = 600.0):  # type: ignore[no-untyped-def]
+def test_hosts_held(wait_s: float = 600.0) -> contextlib.AbstractContextManager[None]:
     """Holds the test hosts' lock, waiting up to `wait_s` for another run to release it."""
-    fd = os.open(TEST_HOSTS_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise FlynnError(f"the test hosts are in use by another run ({TEST_HOSTS_LOCK} held for "
-                                     f"over {wait_s:g} s)") from None
-                time.sleep(0.2)
-        yield
-    finally:
-        os.close(fd)
+    return locks.held(TEST_HOSTS_LOCK, wait_s, "the test hosts are")
 
 
 def _mpirun() -> str:

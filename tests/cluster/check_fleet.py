@@ -8,14 +8,16 @@ Usage: check_fleet.py [REPO [BUILD_DIR]]  (default: the checkout this file is in
 builds and runs REPO/build, so a BUILD_DIR (ctest's) other than that is skipped: the test would
 build a directory that is not the one being tested."""
 
-import fcntl
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from flynn import locks  # noqa: E402
+from flynn.errors import FlynnError  # noqa: E402
 
 REPO = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else Path(__file__).resolve().parents[2]
 TEST_SLURM = REPO / "scripts" / "lib" / "test-slurm"
@@ -86,17 +88,11 @@ LOCK_WAIT_S = 200
 def main() -> int:
     # The test cluster's ports are fixed: one run of this test at a time on the machine, across
     # ctest invocations and sessions (RESOURCE_LOCK holds within one ctest only).
-    with open(LOCK, "a") as lock:
-        deadline = time.monotonic() + LOCK_WAIT_S
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    return fail(f"another run held {LOCK} for {LOCK_WAIT_S} s")
-                time.sleep(1)
-        return locked()
+    try:
+        with locks.held(LOCK, LOCK_WAIT_S, "the test Slurm is"):
+            return locked()
+    except FlynnError as error:
+        return fail(str(error))
 
 
 def locked() -> int:

@@ -141,11 +141,18 @@ def _no_data(ax: "Axes", title: str) -> None:
     ax.set_axis_off()
 
 
-def _size_axis(ax: "Axes") -> None:
-    # 0-byte messages have no place on a log axis: the smallest drawn is 1 B.
+def _finish_size_panel(ax: "Axes", title: str, ylabel: str, drawn: bool) -> None:
+    """Log-log axes over the message size, or the panel's word that the run lacks it."""
+    if not drawn:
+        _no_data(ax, title)
+        return
     ax.set_xscale("log", base=2)
     ax.set_xlabel("message size (bytes)")
     ax.grid(True, which="both", alpha=0.3)
+    ax.set_yscale("log")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize="small")
 
 
 def _latency_panel(ax: "Axes", pts: list[Point]) -> None:
@@ -157,14 +164,7 @@ def _latency_panel(ax: "Axes", pts: list[Point]) -> None:
         if curve:
             ax.plot(*zip(*curve), "o-", color=colour, label=label, markersize=3)
             drawn = True
-    if not drawn:
-        _no_data(ax, title)
-        return
-    _size_axis(ax)
-    ax.set_yscale("log")
-    ax.set_ylabel("latency (us)")
-    ax.set_title(title)
-    ax.legend(fontsize="small")
+    _finish_size_panel(ax, title, "latency (us)", drawn)
 
 
 def _bandwidth_panel(ax: "Axes", pts: list[Point]) -> None:
@@ -180,14 +180,7 @@ def _bandwidth_panel(ax: "Axes", pts: list[Point]) -> None:
         half = half_peak_size(_curve(pts, "bandwidth", placement, "bytes_per_second"))
         if half is not None:
             ax.axvline(half, color=colour, linestyle=":", linewidth=1)
-    if not drawn:
-        _no_data(ax, title)
-        return
-    _size_axis(ax)
-    ax.set_yscale("log")
-    ax.set_ylabel("GB/s (dotted: the size reaching half the peak)")
-    ax.set_title(title)
-    ax.legend(fontsize="small")
+    _finish_size_panel(ax, title, "GB/s (dotted: the size reaching half the peak)", drawn)
 
 
 def _pair_panel(fig: "Figure", ax: "Axes", result: Result, pts: list[Point]) -> None:
