@@ -136,13 +136,43 @@ def _end_group(process: subprocess.Popen[str]) -> None:
             time.sleep(0.05)
 
 
+# mpirun's words for a rank that a signal ended (its banner puts them between dashed lines):
+# "mpirun noticed that process rank 1 with PID 2107 on node flynn-h2 exited on signal 9 (Killed)."
+_RANK_SIGNALLED = re.compile(r"process rank (?P<rank>\d+) with PID (?P<pid>\d+) on node (?P<host>\S+) "
+                             r"exited on signal (?P<signal>\d+)(?: \((?P<name>[^)]*)\))?")
+# And for one that exited non-zero: "Process name: [[47557,1],1]" then "Exit code: 2".
+_RANK_NAME = re.compile(r"Process name:\s*\[\[\d+,\d+\],(?P<rank>\d+)\]")
+_EXIT_CODE = re.compile(r"Exit code:\s*(?P<code>\d+)")
+# Google Benchmark's display of the context, which rank 0 prints on stderr before any failure.
+_CONTEXT_LINE = re.compile(r"^(?:[a-z0-9_]+: |\d{4}-\d\d-\d\dT|Running |Run on |Load Average|CPU Caches|  L\d |"
+                           r"\*\*\*WARNING\*\*\*)")
+
+
 def _error_line(stderr: str) -> str:
     """The line of mpirun's or flynn_mpi's output that says what went wrong."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip() and not set(line.strip()) <= {"-"}]
     for line in lines:
         if "error:" in line:
             return line
-    return lines[0] if lines else "no message"
+    said = [line for line in lines if not _CONTEXT_LINE.match(line)]
+    return said[0] if said else "no message"
+
+
+def _failure(hosts: str, returncode: int, stderr: str) -> str:
+    """One line for a run that failed: the rank that died (and its host) where mpirun names one,
+    else the first error line of flynn_mpi or mpirun."""
+    if match := _RANK_SIGNALLED.search(stderr):
+        pid = f" (pid {match['pid']})" if match["pid"] != "0" else ""
+        name = f" ({match['name']})" if match["name"] else ""
+        return (f"flynn_mpi on {hosts}: rank {match['rank']}{pid} on host {match['host']} died mid-run on "
+                f"signal {match['signal']}{name}; the other ranks were ended (mpirun exit {returncode})")
+    line = _error_line(stderr)
+    if "error:" not in line and (rank := _RANK_NAME.search(stderr)) and (code := _EXIT_CODE.search(stderr)):
+        return (f"flynn_mpi on {hosts}: rank {rank['rank']} exited with status {code['code']} before the others "
+                f"finished; the other ranks were ended (mpirun exit {returncode})")
+    if "flynn_mpi" not in line and ("ssh" in line or "ORTE" in line or "daemon" in line):
+        return f"flynn_mpi on {hosts}: a host does not answer (mpirun could not start on every host): {line}"
+    return f"flynn_mpi on {hosts} failed (exit {returncode}): {line}"
 
 
 def run_mpi(binary: Path, hosts: str, out_json: Path, extra: list[str], timeout_s: float) -> Path:
@@ -199,10 +229,7 @@ def _run(hosts: str, launch: list[str], options: list[str], mpirun: str, binary:
         raise
     _end_group(process)  # a rank left behind by a failed mpirun
     if process.returncode != 0:
-        line = _error_line(stderr)
-        if "flynn_mpi" not in line and ("ssh" in line or "ORTE" in line or "daemon" in line):
-            raise FlynnError(f"flynn_mpi on {hosts}: a host does not answer (mpirun could not start on every host): {line}")
-        raise FlynnError(f"flynn_mpi on {hosts} failed (exit {process.returncode}): {line}")
+        raise FlynnError(_failure(hosts, process.returncode, stderr))
     if not out_json.is_file():
         raise FlynnError(f"flynn_mpi on {hosts} exited 0 but wrote no {out_json}")
     return out_json

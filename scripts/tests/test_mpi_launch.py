@@ -150,3 +150,52 @@ def test_the_test_hosts_are_held_by_one_run_at_a_time(tmp_path: Path, monkeypatc
         assert "in use by another run" in one_line(error)
     with mpi_launch.test_hosts_held(wait_s=0.3):  # released
         pass
+
+
+# mpirun 4.1.4's stderr when rank 1 of a 2-host run was SIGKILLed, after rank 0's context display.
+RANK_KILLED = """2026-12-01T22:22:40+00:00
+Running /work/build-mpi/bin/flynn_mpi
+Run on (2 X 2096.02 MHz CPU s)
+mpi_host_rank_0: flynn-h1
+***WARNING*** Library was built as DEBUG. Timings may be affected.
+[flynn-h1:20990] [[47557,0],0] ORTE_ERROR_LOG: Out of resource in file ../../../orte/util/show_help.c at line 501
+--------------------------------------------------------------------------
+Primary job  terminated normally, but 1 process returned
+a non-zero exit code. Per user-direction, the job has been aborted.
+--------------------------------------------------------------------------
+--------------------------------------------------------------------------
+mpirun noticed that process rank 1 with PID 21007 on node flynn-h2 exited on signal 9 (Killed).
+--------------------------------------------------------------------------
+"""
+RANK_EXITED = """2026-12-01T22:22:22+00:00
+Running flynn_mpi
+--------------------------------------------------------------------------
+mpirun detected that one or more processes exited with non-zero status, thus causing
+the job to be terminated. The first process to do so was:
+
+  Process name: [[3417,1],1]
+  Exit code:    3
+--------------------------------------------------------------------------
+"""
+
+
+def test_a_rank_that_died_is_named_with_its_host() -> None:
+    line = mpi_launch._failure("test:2", 137, RANK_KILLED)
+    assert "\n" not in line
+    assert "rank 1 (pid 21007) on host flynn-h2 died mid-run on signal 9 (Killed)" in line
+    assert "exit 137" in line
+
+
+def test_a_rank_that_exited_non_zero_is_named() -> None:
+    line = mpi_launch._failure("local", 3, RANK_EXITED)
+    assert "rank 1 exited with status 3" in line and "2026" not in line
+
+
+def test_flynn_mpi_s_own_error_wins_over_the_banner() -> None:
+    said = "2026-12-01T22:22:22+00:00\nflynn_mpi: error: the ranks were given different arguments\n" + RANK_EXITED
+    assert mpi_launch._failure("local", 2, said).endswith("flynn_mpi: error: the ranks were given different arguments")
+
+
+def test_the_context_display_is_never_the_reason() -> None:
+    said = "2026-12-01T22:22:22+00:00\nRunning flynn_mpi\nmpi_ranks: 2\nsomething else broke\n"
+    assert mpi_launch._failure("local", 1, said).endswith("(exit 1): something else broke")

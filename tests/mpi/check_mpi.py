@@ -3,11 +3,16 @@
 every listed benchmark ran and none failed (a wrong payload byte is a failure), names follow the
 grammar, each pair's placement matches its ranks' hosts (cross-host pairs have hosts that really
 differ), the collectives ran on every rank count. Locally it also checks the refusals: arguments
-that differ across ranks, and one rank alone. Exit 77 (skipped) with the reason where the hosts
-cannot be made."""
+that differ across ranks, and one rank alone. `rank_dies local|hosts:K` starts a run as
+scripts/run --mpi does (flynn.mpi_launch), SIGKILLs rank 1 mid-run and checks the run ends within
+a bound with one `error:` line naming that rank and its host, and that no process of the run is
+left. Exit 77 (skipped) with the reason where the hosts cannot be made."""
 
+import ctypes
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -170,12 +175,157 @@ def check_teardown() -> int:
     return failures.exit_code()
 
 
+# A run that lasts long past the kill: one 8-byte ping-pong, timed for a minute.
+LONG_RUN = ["--benchmark_filter=^mpi/pingpong/blocking/.*/bytes:8/", "--benchmark_min_time=60"]
+# How long the run may take to fail after its rank is killed (mpirun notices within seconds; the
+# launcher's own wall-clock limit, far above, is what a hang would meet).
+DEATH_BOUND_S = 60
+RUN_LIMIT_S = 240
+# What scripts/run does with an MPI run: flynn.mpi_launch.run_mpi, its FlynnError one `error:` line.
+LAUNCH = """
+import sys
+from pathlib import Path
+from flynn.errors import entry_point
+from flynn.mpi_launch import run_mpi
+
+@entry_point
+def main(argv):
+    run_mpi(Path(argv[1]), argv[0], Path(argv[2]), argv[4:], float(argv[3]))
+    return 0
+
+sys.exit(main(sys.argv[1:]))
+"""
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def process_table() -> dict[int, tuple[int, str, str, int]]:
+    """pid: (parent pid, name, state, start time) of every process in /proc."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        table[int(entry.name)] = (int(fields[1]), name, fields[0], int(fields[19]))
+    return table
+
+
+def descendants(root: int) -> dict[int, tuple[str, int]]:
+    """pid: (name, start time) of every living process under `root`."""
+    table, found, todo = process_table(), {}, [root]
+    while todo:
+        parent = todo.pop()
+        for pid, (ppid, name, state, start) in table.items():
+            if ppid == parent and pid not in found and state != "Z":
+                found[pid] = (name, start)
+                todo.append(pid)
+    return found
+
+
+def alive(pid: int, start: int) -> bool:
+    entry = process_table().get(pid)
+    return entry is not None and entry[3] == start and entry[2] != "Z"
+
+
+def world_rank(pid: int) -> int | None:
+    try:
+        environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    for variable in environment:
+        if variable.startswith(b"OMPI_COMM_WORLD_RANK="):
+            return int(variable.split(b"=", 1)[1])
+    return None
+
+
+def check_rank_dies(binary: str, where: str) -> int:
+    """One rank SIGKILLed mid-run: the run fails within DEATH_BOUND_S with one error line naming
+    the rank and its host, and every process it started (mpirun, orted, the ranks) is gone."""
+    hosts = "local" if where == "local" else f"test:{where.split(':', 1)[1]}"
+    if hosts != "local":
+        probe = subprocess.run([str(TEST_HOSTS), "down"], capture_output=True, text=True, timeout=60)
+        if probe.returncode == SKIPPED:
+            print(probe.stderr.strip())
+            return SKIPPED
+    # orted daemonizes: its orphans come to this process, so the tree it watches (its own: it
+    # starts nothing else) holds every process of the run.
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    failures = Failures()
+    seen: dict[int, tuple[str, int]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "PYTHONPATH": str(HERE.parents[1] / "scripts")}
+        run = subprocess.Popen([sys.executable, "-c", LAUNCH, hosts, binary, str(Path(tmp) / "mpi.json"),
+                                str(RUN_LIMIT_S), *LONG_RUN], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env, start_new_session=True)
+        try:
+            victim, started = None, None
+            deadline = time.monotonic() + 120  # test-hosts up, then mpirun's start on every host
+            while time.monotonic() < deadline and run.poll() is None:
+                seen.update(descendants(os.getpid()))
+                ranks = {world_rank(pid): pid for pid, (name, _) in seen.items() if name == "flynn_mpi"}
+                if {0, 1} <= set(ranks) and started is None:
+                    started = time.monotonic()
+                # 2 s after both ranks started: past MPI_Init, inside the ping-pong's loop.
+                if started is not None and time.monotonic() - started > 2:
+                    victim = ranks[1]
+                    break
+                time.sleep(0.1)
+            if victim is None:
+                out, err = run.communicate(timeout=5) if run.poll() is not None else ("", "")
+                failures.check(False, f"rank 1 never ran (exit {run.poll()}): {err[-2000:]!r}")
+                return failures.exit_code()
+            killed = time.monotonic()
+            os.kill(victim, signal.SIGKILL)
+            try:
+                out, err = run.communicate(timeout=DEATH_BOUND_S)
+            except subprocess.TimeoutExpired:
+                failures.check(False, f"the run did not end within {DEATH_BOUND_S} s of rank 1's death")
+                return failures.exit_code()
+            took = time.monotonic() - killed
+        finally:
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGKILL)
+                run.wait()
+            # Reap what came to this process (the subreaper), then end whatever of the run is left.
+            while True:
+                try:
+                    if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                        break
+                except ChildProcessError:
+                    break
+            left = {pid: name for pid, (name, start) in seen.items() if alive(pid, start)}
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+        host = socket.gethostname().split(".")[0] if hosts == "local" else "flynn-h2"
+        errors = [line for line in err.splitlines() if "error:" in line]
+        failures.check(run.returncode != 0, f"exit {run.returncode} after rank 1 died")
+        failures.check(len(errors) == 1 and "rank 1" in errors[0] and f"host {host}" in errors[0]
+                       and "signal 9" in errors[0], f"not one error line naming rank 1 on {host}: {err!r}")
+        failures.check(len(err.strip().splitlines()) == 1, f"more than the one error line on stderr: {err!r}")
+        names = sorted({name for name, _ in seen.values()})
+        failures.check({"mpirun", "flynn_mpi"} <= set(names) and ("orted" in names) == (hosts != "local"),
+                       f"the run's processes seen: {names}")
+        failures.check(not left, f"left running after the run ended: {left}")
+        if hosts != "local":
+            failures.check(not our_namespaces(), f"namespaces left: {our_namespaces()}")
+        print(f"rank 1 (pid {victim}) killed on {hosts}: exit {run.returncode} {took:.1f} s later, "
+              f"{len(seen)} processes of the run all gone; {errors[:1]}")
+    return failures.exit_code()
+
+
 def main(argv: list[str]) -> int:
     if argv[1:] == ["teardown"]:
         with test_hosts_held():
             return check_teardown()
+    if len(argv) == 4 and argv[1] == "rank_dies" and (argv[2] == "local" or argv[2].startswith("hosts:")):
+        # The run takes the test hosts' lock itself, as scripts/run --mpi test:K does.
+        return check_rank_dies(argv[3], argv[2])
     if len(argv) != 3 or not (argv[1] == "local" or argv[1].startswith("hosts:")):
-        print("usage: check_mpi.py local|hosts:K FLYNN_MPI | teardown", file=sys.stderr)
+        print("usage: check_mpi.py local|hosts:K FLYNN_MPI | rank_dies local|hosts:K FLYNN_MPI | teardown",
+              file=sys.stderr)
         return 2
     if argv[1] == "local":
         return check_local(argv[2])
