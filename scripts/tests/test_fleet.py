@@ -217,3 +217,22 @@ def test_the_command_runs(tmp_path):
                           timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert (directory / "fleet.html").exists() and (directory / "fleet.md").exists()
+
+
+def test_a_node_whose_cpu_is_shared_is_flagged_by_the_cpu_it_held(tmp_path, capsys):
+    """A CPU hog on one node's CPU leaves every CPU-time figure as it was and doubles the real time
+    of the rows that run alone on it: the CPU share names the node."""
+    documents = uniform(3)
+    for row in documents["n3-7"]["benchmarks"]:
+        if row.get("name", "").startswith("simd/") and isinstance(row.get("cpu_time"), (int, float)):
+            row["real_time"] = 2 * row["cpu_time"]
+    directory = write_fleet(tmp_path / "fleet", documents)
+    status, out, _ = run(directory, capsys=capsys)
+    assert status == 1
+    flagged = outlier_lines(out)
+    assert flagged and all(line.startswith("OUTLIER n3: trust/cpu_share") for line in flagged), out
+    assert "[noisy]" not in flagged[0]
+    # Against a healthy baseline, with two nodes, only the other one can be and is flagged.
+    pair = {"n1-7": node_document("n1"), "n3-7": documents["n3-7"]}
+    status, out, _ = run(write_fleet(tmp_path / "pair", pair), "--baseline", "n1", capsys=capsys)
+    assert status == 1 and outlier_lines(out)[0].startswith("OUTLIER n3: trust/cpu_share"), out

@@ -75,3 +75,28 @@ def test_a_failed_row_is_counted(fixtures: Path, tmp_path: Path) -> None:
     path.write_text(json.dumps(document))
     trust = by_figure(read_all(results.load(path)), "trust")
     assert trust["failed_rows"].value == 1 and trust["failed_rows"].trust.status == "unproven"
+
+
+def test_cpu_share_reads_the_cpu_the_lone_rows_held(fixtures: Path, tmp_path: Path) -> None:
+    document = json.loads((fixtures / "simd_real.json").read_text())
+    path = tmp_path / "quiet.json"
+    path.write_text(json.dumps(document))
+    quiet = by_figure(read_all(results.load(path)), "trust")["cpu_share"]
+    assert quiet.value > 95 and quiet.trust.status == "ok" and quiet.unit == "%"
+    # Something else held the CPU for half the wall clock: the CPU time stays, the real time doubles.
+    for row in document["benchmarks"]:
+        if isinstance(row.get("real_time"), (int, float)):
+            row["real_time"] = 2 * row["cpu_time"]
+    path = tmp_path / "shared.json"
+    path.write_text(json.dumps(document))
+    shared = by_figure(read_all(results.load(path)), "trust")["cpu_share"]
+    assert shared.value == pytest.approx(50.0)
+    assert shared.trust.status == "unstable" and "another process" in shared.trust.note
+
+
+def test_cpu_share_without_a_lone_row_says_why(fixtures: Path, tmp_path: Path) -> None:
+    document = json.loads((fixtures / "ctxsw_real.json").read_text())
+    path = tmp_path / "ctxsw.json"
+    path.write_text(json.dumps(document))
+    share = by_figure(read_all(results.load(path)), "trust")["cpu_share"]
+    assert share.value is None and "simd/" in share.trust.note

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """ctest -L cluster: a 2-node test Slurm (scripts/lib/test-slurm) runs scripts/slurm/flynn.sbatch
-with --quick --filter on a small set, and scripts/fleet judges the two results: once as they are
-(two results naming distinct nodes and one job; a verdict, and a page with both columns).
+with --quick --filter on a small set, and scripts/fleet judges the two results against node n1:
+once as they are (two results naming distinct nodes and one job; exit 0, and a page with both
+columns), and once with a CPU hog pinned to n2's CPU (exit 1, naming n2 and the CPU its
+benchmarks held, trust/cpu_share).
 
 Exit 0 passed, 1 failed, 77 skipped (the reason printed) where Slurm cannot start here.
 Usage: check_fleet.py [REPO [BUILD_DIR]]  (default: the checkout this file is in). scripts/run
@@ -13,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
@@ -24,13 +27,19 @@ TEST_SLURM = REPO / "scripts" / "lib" / "test-slurm"
 SBATCH = REPO / "scripts" / "slurm" / "flynn.sbatch"
 FLEET = REPO / "scripts" / "fleet"
 SKIP = 77
-# The chase at 64 MiB (DRAM on this VM, timed in real time) and the futex switch would both be
-# judged by scripts/fleet; the switch differed 1.6x between two idle nodes, so only the chase.
-FILTER = "^numa/chase/normal_pages/bytes:67108864$"
+# The FMA peaks: timed in CPU time, as every flynn figure of one thread is, they are what two
+# vCPUs agree on; a hog on one node's CPU leaves them be and halves the wall-clock share of the CPU
+# those rows held (trust/cpu_share), which scripts/fleet judges. (A DRAM chase drifts 15% between
+# processes here, and the futex switch moved either way under the hog: neither is asserted on.)
+FILTER = "^simd/fma_peak/.*/f64/"
 RUN_FLAGS = ["--quick", "--repetitions", "3", "--filter", FILTER]
-# Two vCPUs of a VM differ, and a DRAM chase drifts 15% between processes here: a floor of 15% of
-# the pair's mean.
-FLEET_FLAGS = ["--threshold", "3", "--min-spread-pct", "15"]
+# Two nodes: a difference between them flags both against their median, so each run is judged
+# against n1, the node left alone. Floor 10% of the pair's mean: two vCPUs of a VM differ.
+BASELINE = "n1"
+HOG_NODE = "n2"
+FLEET_FLAGS = ["--baseline", BASELINE, "--threshold", "3", "--min-spread-pct", "10"]
+# The hog outlasts the job (its build check and report included) and ends by itself.
+HOG_S = 180
 SBATCH_TIMEOUT_S = 120
 
 
@@ -81,6 +90,14 @@ def one_run(directory: Path, environment: dict[str, str]) -> str | None:
     return None
 
 
+def node_cpu(node: str, environment: dict[str, str]) -> str | None:
+    """The CPUs a job step on `node` may use (test-slurm starts each slurmd under taskset)."""
+    done = subprocess.run(["srun", "-w", node, "-N1", "grep", "^Cpus_allowed_list:", "/proc/self/status"],
+                          env=environment, capture_output=True, text=True, timeout=60, check=False)
+    fields = done.stdout.split()
+    return fields[1] if done.returncode == 0 and len(fields) == 2 else None
+
+
 LOCK = Path("/tmp/flynn-test-slurm.lock")
 LOCK_WAIT_S = 200
 
@@ -115,21 +132,35 @@ def locked() -> int:
             if problem:
                 return fail(f"uniform run: {problem}")
             judged = fleet(uniform)
-            # Two idle test nodes are two vCPUs of a VM: they are expected to agree (exit 0), but a
-            # DRAM chase drifts between processes here, so a 1 (an outlier named) is a verdict too;
-            # what may not happen is bad input (2) or a page without both nodes.
-            if judged.returncode not in (0, 1):
-                return fail(f"scripts/fleet on the two nodes exited {judged.returncode}")
+            if judged.returncode != 0:
+                return fail(f"scripts/fleet on the two idle nodes exited {judged.returncode}, not 0")
             page = uniform / "fleet.md"
             if not page.exists() or not (uniform / "fleet.html").exists():
                 return fail("scripts/fleet wrote no fleet.html / fleet.md")
             text = page.read_text()
             if "n1" not in text or "n2" not in text:
                 return fail("fleet.md does not hold a column for each of n1 and n2")
-        # The hog half of the issue (a CPU hog pinned to one node must flag that node) is not
-        # asserted: on this VM the chase flagged the hogged node in 1 run of 4, and the futex switch
-        # moved either way. scripts/tests/test_fleet.py asserts the judging itself on planted fleets.
-        print(f"passed: 2 nodes ran flynn.sbatch and scripts/fleet judged them (exit {judged.returncode})")
+
+            cpu = node_cpu(HOG_NODE, environment)
+            if cpu is None:
+                return fail(f"could not read the CPU node {HOG_NODE}'s jobs run on")
+            hog = subprocess.Popen(["timeout", str(HOG_S), "taskset", "-c", cpu, "sh", "-c", "while :; do :; done"])
+            try:
+                time.sleep(0.5)
+                problem = one_run(Path(temporary) / "hog", environment)
+            finally:
+                # TERM to `timeout` (the process started), which passes it on to the hog it runs.
+                hog.terminate()
+                hog.wait(timeout=10)
+            if problem:
+                return fail(f"run with the hog: {problem}")
+            judged = fleet(Path(temporary) / "hog")
+            if judged.returncode != 1:
+                return fail(f"scripts/fleet with a hog on {HOG_NODE}'s CPU {cpu} exited {judged.returncode}, not 1")
+            flagged = [line for line in judged.stdout.splitlines() if line.startswith("OUTLIER ")]
+            if not any(line.startswith(f"OUTLIER {HOG_NODE}: trust/cpu_share") for line in flagged):
+                return fail(f"the hogged node {HOG_NODE} is not flagged by the CPU it held: {flagged}")
+        print(f"passed: the idle fleet exit 0; a hog on CPU {cpu} flagged {HOG_NODE} (exit 1)")
         return 0
     finally:
         subprocess.run([str(TEST_SLURM), "down"], timeout=60, check=False)

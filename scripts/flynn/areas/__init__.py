@@ -52,7 +52,7 @@ CARD: dict[str, tuple[str, ...]] = {
     "io": (r"^fetch/speedup$", r"^tasks/speedup$"),
     "mpi": (r"^latency/cross_host$", r"^latency/same_host$", r"^bandwidth/cross_host/peak$",
             r"^bandwidth/same_host/peak$", r"^allreduce/scaling$"),
-    "trust": (r"^failed_rows$", r"^unstable_rows$", r"^perf_crosscheck$", r"^skipped_rows$"),
+    "trust": (r"^failed_rows$", r"^unstable_rows$", r"^cpu_share$", r"^perf_crosscheck$", r"^skipped_rows$"),
 }
 
 

@@ -1,6 +1,7 @@
 """The trust section over a whole result: unstable rows, failed proofs, skips with their
 reasons, what makes the machine noisy, and the cross-check against `perf bench sched pipe`."""
 
+import statistics
 from collections import Counter
 
 from flynn import perf_check
@@ -13,6 +14,12 @@ AREA = "trust"
 _NO_HYPERVISOR = {"", "none", "no", "bare_metal", "bare-metal"}
 # The unstable rows the note names, worst first.
 _NAMED = 5
+# Rows that run alone on one CPU and never block: their CPU time is their wall time on a quiet
+# machine, so cpu_time / real_time below 1 is time something else held their CPU (another
+# process, the hypervisor's steal). Partnered, blocking and team rows are below 1 by design.
+_ALONE_ON_A_CPU = ("simd/", "numa/chase/")
+# Below this share the figures of the run were taken on a CPU they did not have to themselves.
+CPU_SHARE_OK_PCT = 95.0
 
 
 # The proofs the kernel's own counts give, where the harness opened its perf events: the counter
@@ -96,9 +103,43 @@ def readings(result: Result, runs: list[Run], options: ReadingOptions) -> list[F
             meaning=f"{count} rows were not measured here: {reason}",
             trust=Trust("skipped", note=reason),
         ))
+    found.append(cpu_share(measured))
     found += _environment(result)
     found.append(_perf_cross_check(result))
     return found
+
+
+def cpu_share(measured: list[Run]) -> Finding:
+    """The share of the wall clock the rows that run alone on one CPU held it (cpu_time /
+    real_time, the median over those rows of each row's median): a noisy neighbour on the
+    benchmarks' CPU, which no CPU-time figure shows, lowers it. scripts/fleet judges it."""
+    label = "CPU held (cpu_time / real_time)"
+    shares = []
+    for run in measured:
+        if not run.name.startswith(_ALONE_ON_A_CPU):
+            continue
+        ratios = [float(row["cpu_time"]) / float(row["real_time"]) for row in run.repetitions
+                  if isinstance(row.get("cpu_time"), (int, float)) and isinstance(row.get("real_time"), (int, float))
+                  and row["real_time"] > 0]
+        if ratios:
+            shares.append(100.0 * statistics.median(ratios))
+    if not shares:
+        return missing(AREA, "cpu_share", label,
+                       f"no row that runs alone on one CPU ({', '.join(_ALONE_ON_A_CPU)}) in this result", "unknown")
+    share = statistics.median(shares)
+    quiet = share >= CPU_SHARE_OK_PCT
+    return finding(
+        AREA, "cpu_share", label, share, "%", limit=100.0,
+        limit_source="a row alone on its CPU holds it for all of its wall-clock time",
+        meaning=(f"the {len(shares)} rows that run alone on one CPU held it for {share:.0f}% of their wall-clock "
+                 "time (median row)" + ("" if quiet else
+                 f"; something else ran on their CPU for the rest: their CPU-time figures hold, "
+                 "anything timed in real time is slowed")),
+        trust=Trust("ok" if quiet else "unstable",
+                    note=None if quiet else f"below {CPU_SHARE_OK_PCT:g}%: another process or the hypervisor "
+                    "took the benchmarks' CPU"),
+        headline=True,
+    )
 
 
 def _environment(result: Result) -> list[Finding]:
