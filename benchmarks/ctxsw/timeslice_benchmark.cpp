@@ -1,10 +1,12 @@
 // Time-slicing: K busy threads that never block share one CPU, so every switch they see is a
 // preemption, and the scheduler's slice follows from how often that happens.
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <barrier>
 #include <cstdint>
+#include <latch>
 #include <thread>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "ctxsw/ctxsw_benchmarks.h"
 #include "harness/counters.h"
 #include "harness/names.h"
+#include "harness/perf_counters.h"
 #include "harness/switch_counts.h"
 
 namespace flynn::ctxsw {
@@ -34,10 +37,15 @@ void timeslice(benchmark::State& state, int threads) {
   std::atomic<bool> stop{false};
   std::vector<SwitchCounts> during_work(static_cast<std::size_t>(threads));
   std::vector<std::uint64_t> results(static_cast<std::size_t>(threads));
+  // Each worker is bound and has said its thread id before the counters open.
+  std::vector<pid_t> worker_ids(static_cast<std::size_t>(threads));
+  std::latch bound(threads);
   std::vector<std::thread> workers;
   for (std::size_t i = 0; i < during_work.size(); ++i) {
     workers.emplace_back([&, i] {
       bind_current_thread(topology, busy_cpu);
+      worker_ids[i] = gettid();
+      bound.count_down();
       for (;;) {
         sync.arrive_and_wait();
         if (stop.load()) return;
@@ -48,10 +56,17 @@ void timeslice(benchmark::State& state, int threads) {
       }
     });
   }
+  bound.wait();
+  // The workers' own groups, one per thread (the coordinator, asleep in the barrier on another
+  // CPU, is not counted). A preemption every few ms makes the per-thread groups' swap at each
+  // switch negligible. Read at the loop's ends only.
+  perf::TeamCounters counters(worker_ids);
+  counters.start();
   for (auto _ : state) {
     sync.arrive_and_wait();  // start
     sync.arrive_and_wait();  // every worker finished its units
   }
+  const perf::Reading counted = counters.stop();
   stop.store(true);
   sync.arrive_and_wait();
   for (auto& worker : workers) worker.join();
@@ -65,6 +80,11 @@ void timeslice(benchmark::State& state, int threads) {
   // The one CPU is busy for the whole run, so run time / preemptions is the mean slice; with no
   // preemption there is no slice to report.
   if (preemptions > 0) state.counters["mean_time_slice_ns"] = ns_per_total_event(static_cast<double>(preemptions));
+  // Per work unit, the benchmark's unit. The kernel's switch count covers the whole loop: every
+  // preemption getrusage saw during the work, and the workers' sleeps in the barrier besides; a
+  // worker bound to one CPU never migrates (cpu_migrations_per_work_unit 0), and task_clock_ns
+  // per unit stays about constant while each thread's share of the CPU falls as 1/threads.
+  perf::report(state, counted, "work_unit", static_cast<double>(kUnitsPerIteration) * threads);
 }
 
 }  // namespace

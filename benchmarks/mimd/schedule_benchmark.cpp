@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness/names.h"
+#include "harness/perf_counters.h"
 #include "mimd/imbalanced.h"
 #include "mimd/mimd_benchmarks.h"
 #include "mimd/threads.h"
@@ -50,12 +51,17 @@ void imbalanced(benchmark::State& state, const Schedule& schedule, int chunk, co
   const std::vector<std::uint32_t> costs = cost.make();
   omp_set_schedule(schedule.kind, chunk);
   std::vector<double> busy(static_cast<std::size_t>(threads), 0.0);
+  // One group per team member, as the scaling benchmarks count theirs.
+  perf::TeamCounters counters(team_thread_ids(threads));
+  counters.start();
   for (auto _ : state) {
     const double start = omp_get_wtime();
     benchmark::DoNotOptimize(imbalanced_loop(costs, threads, [&](int t) {
       busy[static_cast<std::size_t>(t)] += omp_get_wtime() - start;
     }));
   }
+  // Every iteration is one parallel region: cpu_migrations_per_region is 0 in a bound team.
+  perf::report(state, counters.stop(), "region", 1);
   const double mean = std::accumulate(busy.begin(), busy.end(), 0.0) / threads;
   state.counters["load_imbalance"] = *std::max_element(busy.begin(), busy.end()) / mean;
 }

@@ -1,6 +1,7 @@
 // N pinned threads increment one counter a fixed number of times each, with every strategy of
 // kernels/sync/counter.h: what exactness costs, and what the race loses.
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
@@ -9,6 +10,7 @@
 
 #include "harness/counters.h"
 #include "harness/names.h"
+#include "harness/perf_counters.h"
 #include "sync/counter.h"
 #include "sync/sync_benchmarks.h"
 #include "sync/team.h"
@@ -28,8 +30,13 @@ void counter(benchmark::State& state, const StrategyTraits& traits, int threads,
     return padded[i].value;
   };
   std::vector<std::uint64_t> seen(size);
+  std::vector<pid_t> member_ids(size);
   Team team(
-      threads, [&](int i) { bind_current_thread(topology, cpus[static_cast<std::size_t>(i) % cpus.size()]); },
+      threads,
+      [&](int i) {
+        bind_current_thread(topology, cpus[static_cast<std::size_t>(i) % cpus.size()]);
+        member_ids[static_cast<std::size_t>(i)] = gettid();
+      },
       [&](int i) {
         const auto member = static_cast<std::size_t>(i);
         seen[member] += increment(traits.strategy, *shared, slot(member), increments);
@@ -37,6 +44,10 @@ void counter(benchmark::State& state, const StrategyTraits& traits, int threads,
 
   std::uint64_t expected = 0;
   std::uint64_t observed = 0;
+  // The members' own groups, by thread id (the coordinator only waits in the barrier): the
+  // switches a lock's sleeps cost per increment, and no migration, each member being bound.
+  perf::TeamCounters counters(member_ids);
+  counters.start();
   for (auto _ : state) {
     shared->value.store(0, std::memory_order_relaxed);
     for (std::size_t i = 0; i < size; ++i) slot(i).store(0, std::memory_order_relaxed);
@@ -48,6 +59,7 @@ void counter(benchmark::State& state, const StrategyTraits& traits, int threads,
       observed += shared->value.load(std::memory_order_relaxed);
     }
   }
+  const perf::Reading counted = counters.stop();
   benchmark::DoNotOptimize(seen.data());
   if (const std::string error = team.error(); !error.empty()) {
     state.SkipWithError(error.c_str());
@@ -66,6 +78,7 @@ void counter(benchmark::State& state, const StrategyTraits& traits, int threads,
   state.counters["ns_per_increment"] = ns_per_event(static_cast<double>(expected_total(size, increments)));
   state.counters["lost_updates_pct"] =
       expected == 0 ? 0.0 : 100.0 * static_cast<double>(expected - observed) / static_cast<double>(expected);
+  perf::report(state, counted, "increment", static_cast<double>(expected_total(size, increments)));
 }
 
 }  // namespace

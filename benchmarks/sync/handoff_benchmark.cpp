@@ -1,13 +1,16 @@
 // Cache-line hand-off latency between two CPUs: one word advanced in turn by a thread on each.
 // On a multi-socket or chiplet machine the matrix of all pairs shows the topology.
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <limits>
 #include <thread>
+#include <vector>
 
 #include "harness/counters.h"
 #include "harness/names.h"
+#include "harness/perf_counters.h"
 #include "sync/handoff.h"
 #include "sync/sync_benchmarks.h"
 
@@ -24,6 +27,8 @@ void line_handoff(benchmark::State& state, int cpu_a, int cpu_b) {
   BouncedLine line;
   std::atomic<bool> stop{false};
   std::atomic<bool> partner_failed{false};
+  // The partner's thread id, set once it is bound (0 until then), for its own counters.
+  std::atomic<pid_t> partner_id{0};
   std::thread partner([&] {
     try {
       bind_current_thread(topology, cpu_b);
@@ -31,8 +36,16 @@ void line_handoff(benchmark::State& state, int cpu_a, int cpu_b) {
       partner_failed.store(true);
       return;
     }
+    partner_id.store(gettid());
     bounce(line, 1, std::numeric_limits<std::uint64_t>::max(), stop);
   });
+  while (partner_id.load() == 0 && !partner_failed.load()) std::this_thread::yield();
+  // Both sides' groups, by thread id: the two spin on their own CPUs, so there is no switch for
+  // a per-thread group to slow down. Both are bound: cpu_migrations_per_handoff is 0.
+  std::vector<pid_t> sides = {gettid()};
+  if (!partner_failed.load()) sides.push_back(partner_id.load());
+  perf::TeamCounters counters(sides);
+  counters.start();
   bool failed = false;
   for (auto _ : state) {
     // Returns 0 only when the partner could not start: its side never moves the word.
@@ -43,6 +56,7 @@ void line_handoff(benchmark::State& state, int cpu_a, int cpu_b) {
       break;
     }
   }
+  const perf::Reading counted = counters.stop();
   stop.store(true);
   partner.join();
   if (failed) {
@@ -51,6 +65,8 @@ void line_handoff(benchmark::State& state, int cpu_a, int cpu_b) {
   }
   // Each round is two hand-offs: the line comes to this core and goes back to the partner's.
   state.counters["ns_per_handoff"] = ns_per_event(2.0 * kRounds);
+  // A cache line handed between two spinning CPUs: context_switches_per_handoff about 0.
+  perf::report(state, counted, "handoff", 2.0 * kRounds);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "common/spin.h"
 #include "harness/counters.h"
 #include "harness/names.h"
+#include "harness/perf_counters.h"
 #include "io/http.h"
 #include "sync/loopback_server.h"
 #include "sync/sync_benchmarks.h"
@@ -81,13 +82,19 @@ std::uint64_t links_in_first(std::uint64_t pages) {
 }
 
 // Times `round` (one batch of K items) with Google Benchmark's loop and reports the process's
-// CPU time (user + system, every thread including the server's) over the real time.
+// CPU time (user + system, every thread including the server's) over the real time. Returns what
+// the `clients` threads' own counters (one group each, by thread id) counted over the loop; the
+// server's threads are not among them.
 template <class Round>
-void timed_rounds(benchmark::State& state, Round&& round) {
+perf::Reading timed_rounds(benchmark::State& state, const std::vector<pid_t>& clients, Round&& round) {
+  perf::TeamCounters counters(clients);
   const double cpu_before = process_cpu_seconds();
+  counters.start();
   for (auto _ : state) round();
+  const perf::Reading counted = counters.stop();
   state.counters["cpu_utilisation_pct"] =
       benchmark::Counter(100.0 * (process_cpu_seconds() - cpu_before), benchmark::Counter::kIsRate);
+  return counted;
 }
 
 // Fails the run unless every page of every iteration came back with all its links.
@@ -117,9 +124,15 @@ void fetch_blocking(benchmark::State& state, const IoSettings& settings, int thr
   Descriptors fds(size);
   std::vector<std::vector<char>> buffers(size, std::vector<char>(kResponseBuffer));
   std::vector<io::FetchTotals> totals(size);
+  std::vector<pid_t> clients(size);
+  perf::Reading counted;
   {
     Team team(
-        threads, [&](int i) { fds[static_cast<std::size_t>(i)] = connect_loopback(server.port(), false, kClientTimeout); },
+        threads,
+        [&](int i) {
+          clients[static_cast<std::size_t>(i)] = gettid();
+          fds[static_cast<std::size_t>(i)] = connect_loopback(server.port(), false, kClientTimeout);
+        },
         [&](int i) {
           const auto m = static_cast<std::size_t>(i);
           const auto [first, count] = share(settings.pages, threads, i);
@@ -132,8 +145,10 @@ void fetch_blocking(benchmark::State& state, const IoSettings& settings, int thr
       state.SkipWithError(error.c_str());
       return;
     }
-    timed_rounds(state, [&] { team.run(); });
+    counted = timed_rounds(state, clients, [&] { team.run(); });
   }
+  // Each request waits for the server's delay in recv: at least one switch per request.
+  perf::report(state, counted, "request", static_cast<double>(settings.pages));
   io::FetchTotals sum;
   for (const io::FetchTotals& t : totals) {
     sum.pages += t.pages;
@@ -162,7 +177,7 @@ void fetch_epoll(benchmark::State& state, const IoSettings& settings) {
     }
   }
   io::FetchTotals sum;
-  timed_rounds(state, [&] {
+  const perf::Reading counted = timed_rounds(state, {gettid()}, [&] {
     const io::FetchTotals got = io::fetch_epoll(fds[kCount], connections.data(), kCount, 0, settings.pages,
                                                 static_cast<int>(kClientTimeout.count()));
     sum.pages += got.pages;
@@ -170,18 +185,24 @@ void fetch_epoll(benchmark::State& state, const IoSettings& settings) {
     sum.failed = sum.failed || got.failed;
   });
   state.counters["connections"] = kEpollConnections;
+  // One thread sleeps in epoll_wait for whichever of its requests answers first: fewer switches
+  // per request than a blocking client's one.
+  perf::report(state, counted, "request", static_cast<double>(settings.pages));
   check_pages(state, sum, settings);
 }
 
 void cpu_tasks(benchmark::State& state, const IoSettings& settings, int threads) {
   std::vector<std::uint64_t> results(static_cast<std::size_t>(threads));
-  Team team(threads, [](int) {}, [&](int i) {
+  std::vector<pid_t> workers(static_cast<std::size_t>(threads));
+  Team team(threads, [&](int i) { workers[static_cast<std::size_t>(i)] = gettid(); }, [&](int i) {
     const auto [first, count] = share(settings.pages, threads, i);
     for (std::uint64_t task = first; task < first + count; ++task) results[static_cast<std::size_t>(i)] += spin(task, kTaskSteps);
   });
-  timed_rounds(state, [&] { team.run(); });
+  const perf::Reading counted = timed_rounds(state, workers, [&] { team.run(); });
   benchmark::DoNotOptimize(results.data());
   state.counters["tasks_per_second"] = per_second_per_iteration(static_cast<double>(settings.pages));
+  // Busy threads never block inside a task: their switches are preemptions, past the core count.
+  perf::report(state, counted, "task", static_cast<double>(settings.pages));
 }
 
 }  // namespace
