@@ -84,13 +84,22 @@ _PRIMARY = (
 )
 
 
+# The kernel's and the CPU's counts (harness/perf_counters: `<event>_per_<op>`, ipc): they explain
+# a row's figure, never are it, so a row without a known figure keeps its first own counter
+# (load_imbalance), which sorts after context_switches_per_region.
+_PERF_COUNTS = re.compile(
+    r"^(context_switches|cpu_migrations|minor_faults|major_faults|task_clock_ns|cpu_cycles|instructions"
+    r"|branch_misses|l1d_read_misses|llc_misses|dtlb_misses)_per_|^(ipc|hardware_counted_pct)$")
+
+
 def primary_counter(run: Run) -> str | None:
     counters = run.counters()
     for pattern in _PRIMARY:
         for key in counters:
             if pattern.search(key):
                 return key
-    return counters[0] if counters else None
+    own = [key for key in counters if not _PERF_COUNTS.search(key)]
+    return (own or counters)[0] if counters else None
 
 
 def _table(primary: str | None, rows: list[Run]) -> list[str]:

@@ -82,3 +82,16 @@ def test_text_from_the_file_is_escaped_for_the_terminal_and_markdown(tmp_path: P
     assert text.splitlines()[0] == "# flynn results: evil\\x1b]0;pwned\\x07, cpu\\nline"
     assert "| a/b/c | 1 | 5 | - |" in text.splitlines()
     assert "- a/x/y: bad\\n| injected" in text.splitlines()
+
+
+def test_perf_counts_never_become_the_primary_counter(tmp_path: Path) -> None:
+    """A row without an ns_per_ or rate figure keeps its own first counter (mimd/schedule's
+    load_imbalance), not a perf count that sorts before it."""
+    row = {"name": "mimd/schedule/static/cost:random/chunk:1/threads:2/real_time", "run_type": "iteration",
+           "real_time": 1.0, "time_unit": "ms", "context_switches_per_region": 8.0,
+           "cpu_migrations_per_region": 0.0, "load_imbalance": 1.3, "omp_threads": 2.0}
+    run = results.runs(results.from_document(tmp_path / "x.json", {"context": {}, "benchmarks": [row]}))[0]
+    assert summary.primary_counter(run) == "load_imbalance"
+    counts_only = {"name": "x/y/z", "run_type": "iteration", "real_time": 1.0, "time_unit": "ms", "ipc": 1.5}
+    run = results.runs(results.from_document(tmp_path / "y.json", {"context": {}, "benchmarks": [counts_only]}))[0]
+    assert summary.primary_counter(run) == "ipc"
