@@ -1,7 +1,9 @@
 """Every binary given: its benchmark names follow the one grammar (flynn.names), and an unknown
 flag is refused with exit code 2 and one line on stderr instead of running the defaults, as is
 Google Benchmark input that would measure nothing. A --benchmark_out file is replaced only by a
-run that wrote all of it: a killed run, a listing or a failed write leaves the earlier one."""
+run that wrote all of it: a killed run, a listing or a failed write leaves the earlier one.
+flynn_mpi is started as scripts/run lists it, by mpirun on 2 local ranks, and Open MPI's banner
+after a refusal (rank 0's error line is flynn_mpi's own) is left out."""
 
 import json
 import os
@@ -15,6 +17,7 @@ from pathlib import Path
 from smoke_run import Failures, list_tests, refusal, run_json
 
 from flynn.errors import FlynnError
+from flynn.mpi_launch import local_command
 from flynn.names import parse
 
 
@@ -33,6 +36,42 @@ OLD = '{"old": "an earlier result"}\n'
 # One quick benchmark, and one that runs for ever (a forked ping-pong) to be killed.
 QUICK = "--benchmark_filter=^ctxsw/futex/threads/placement:same_cpu/bytes:0/"
 LONG = "--benchmark_filter=^ctxsw/futex/processes/placement:same_cpu/bytes:0/"
+
+
+def launched(binary: str) -> tuple[list[str], dict[str, str] | None]:
+    """The command that starts `binary` and its environment: flynn_mpi needs mpirun (2 ranks)."""
+    if os.path.basename(binary) == "flynn_mpi":
+        return local_command(Path(binary))
+    return [binary], None
+
+
+def without_mpirun_banner(done: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    """`done` with mpirun's own report of a rank's non-zero exit (from its first dashed line on) cut
+    from stderr: what is left is what flynn_mpi said."""
+    lines = done.stderr.splitlines(keepends=True)
+    cut = next((i for i, line in enumerate(lines) if len(line.strip()) > 20 and set(line.strip()) == {"-"}), len(lines))
+    return subprocess.CompletedProcess(done.args, done.returncode, done.stdout, "".join(lines[:cut]))
+
+
+def cli(binary: str, *flags: str) -> subprocess.CompletedProcess:
+    command, env = launched(binary)
+    return without_mpirun_banner(subprocess.run([*command, *flags], capture_output=True, text=True, env=env,
+                                                timeout=120))
+
+
+def listed(binary: str) -> list[str]:
+    if os.path.basename(binary) != "flynn_mpi":
+        return list_tests(binary)
+    done = cli(binary, "--benchmark_list_tests")
+    if done.returncode != 0:
+        raise RuntimeError(f"{binary} --benchmark_list_tests on 2 ranks: exit {done.returncode}: {done.stderr!r}")
+    return [line for line in done.stdout.splitlines() if line]
+
+
+def refused_flags(binary: str, *flags: str) -> subprocess.CompletedProcess:
+    if os.path.basename(binary) != "flynn_mpi":
+        return refusal(binary, *flags)
+    return cli(binary, "--benchmark_list_tests", *flags)
 
 
 def check_output_file(binary: str, failures: Failures) -> None:
@@ -80,9 +119,9 @@ EVENTS = ("context_switches", "cpu_migrations", "minor_faults", "major_faults", 
 def check_counters_flag(binary: str, failures: Failures) -> None:
     """--flynn_counters=list says for every event whether it counts here and why not; a bad value
     is one error line and exit 2."""
-    listed = subprocess.run([binary, "--flynn_counters=list"], capture_output=True, text=True)
-    lines = listed.stdout.splitlines()
-    failures.check(listed.returncode == 0, f"{binary} --flynn_counters=list: exit {listed.returncode}")
+    counters = cli(binary, "--flynn_counters=list")
+    lines = counters.stdout.splitlines()
+    failures.check(counters.returncode == 0, f"{binary} --flynn_counters=list: exit {counters.returncode}")
     failures.check(bool(lines) and lines[0].startswith("perf_counters: "),
                    f"{binary} --flynn_counters=list does not start with the summary: {lines[:1]}")
     for event in EVENTS:
@@ -90,7 +129,7 @@ def check_counters_flag(binary: str, failures: Failures) -> None:
         failures.check(len(row) == 1 and ("counted" in row[0] or "absent: " in row[0]),
                        f"{binary} --flynn_counters=list: no verdict for {event}: {row}")
     for bad in ("--flynn_counters=bogus", "--flynn_counters=cpu_cycles,cpu_cycles", "--flynn_counters="):
-        done = refusal(binary, bad)
+        done = refused_flags(binary, bad)
         failures.refused(done, f"{binary} {bad}")
         failures.check(len(done.stderr.strip().splitlines()) == 1 and "--flynn_counters" in done.stderr,
                        f"{binary} {bad}: not one line naming the flag: {done.stderr!r}")
@@ -118,7 +157,7 @@ def check_counters_off(binary: str, failures: Failures) -> None:
 def main(binaries: list[str]) -> int:
     failures = Failures()
     for binary in binaries:
-        names = list_tests(binary)
+        names = listed(binary)
         failures.check(len(names) > 0, f"{binary} lists no benchmarks")
         failures.check(len(set(names)) == len(names), f"{binary} registers a name twice")
         for name in names:
@@ -127,12 +166,12 @@ def main(binaries: list[str]) -> int:
             except FlynnError as error:
                 failures.check(False, str(error))
         for typo in ("--benchmark_filer=x", "--flynn_no_such_flag=1"):
-            done = refusal(binary, typo)
+            done = refused_flags(binary, typo)
             failures.refused(done, f"{binary} {typo}")
             failures.check(len(done.stderr.strip().splitlines()) == 1 and "unrecognized" in done.stderr,
                            f"{binary} does not name the unknown flag {typo} in one line: {done.stderr!r}")
         for flag, named in BAD_BENCHMARK_FLAGS:
-            done = refusal(binary, flag)
+            done = refused_flags(binary, flag)
             failures.refused(done, f"{binary} {flag}")
             last = (done.stderr.strip().splitlines() or [""])[-1]
             failures.check(named in last, f"{binary} {flag}: the error does not name {named}: {last!r}")
