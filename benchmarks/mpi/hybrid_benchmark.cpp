@@ -2,11 +2,16 @@
 // OpenMP threads. The same total work is split evenly over the first `ranks` ranks, each running
 // its share on `threads` threads; an iteration lasts as long as the slowest rank. Each rank checks
 // its team's binding as flynn_mimd does (mimd::check_binding), and the worst rank's share of
-// threads in place is reported.
+// threads in place is reported. A row whose ranks x threads exceed the CPUs those ranks may run on
+// (a test host confined to one CPU, two ranks bound to a core each) is skipped with the reason: its
+// figure would measure time-slicing, not scaling.
 #include <benchmark/benchmark.h>
 #include <mpi.h>
+#include <omp.h>
+#include <sched.h>
 
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -28,22 +33,89 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kElementsPerWorker = 32 << 10;
 constexpr int kPasses = 8;
 
+// Why `threads` threads on each of the first `ranks` ranks would share CPUs, or empty: a rank's
+// team may run on fewer CPUs than its threads (taskset, mpirun's binding, its places), or the
+// ranks on one host on fewer, together, than all their threads (two ranks whose teams both start
+// at core 0). `masks` holds every rank's team CPUs, by rank; every rank decides from the same
+// masks, so all skip alike.
+std::string cpu_shortage(const std::vector<cpu_set_t>& masks, const std::vector<std::string>& hosts, int ranks,
+                         int threads) {
+  for (int r = 0; r < ranks; ++r) {
+    const int own = CPU_COUNT(&masks[static_cast<std::size_t>(r)]);
+    if (own < threads) {
+      return "rank " + std::to_string(r) + " on " + hosts[static_cast<std::size_t>(r)] + " may run on " +
+             std::to_string(own) + " CPU(s), fewer than its " + std::to_string(threads) + " threads";
+    }
+  }
+  for (int r = 0; r < ranks; ++r) {
+    const std::string& host = hosts[static_cast<std::size_t>(r)];
+    cpu_set_t together;
+    CPU_ZERO(&together);
+    int on_host = 0;
+    for (int q = 0; q < ranks; ++q) {
+      if (hosts[static_cast<std::size_t>(q)] != host) continue;
+      CPU_OR(&together, &together, &masks[static_cast<std::size_t>(q)]);
+      ++on_host;
+    }
+    if (CPU_COUNT(&together) < on_host * threads) {
+      return std::to_string(on_host) + " ranks on " + host + " may run on " + std::to_string(CPU_COUNT(&together)) +
+             " CPU(s) together, fewer than their " + std::to_string(on_host) + " x " + std::to_string(threads) +
+             " threads";
+    }
+  }
+  return {};
+}
+
+// The CPUs a team of `threads` threads of this rank may run on: their OpenMP places' CPUs where
+// OpenMP has places (libgomp then pins the initial thread, so the affinity mask no longer says what
+// the rank was given), else the rank's affinity mask.
+cpu_set_t team_cpus(int threads) {
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  if (omp_get_num_places() == 0) {
+    if (sched_getaffinity(0, sizeof cpus, &cpus) != 0) CPU_SET(0, &cpus);
+    return cpus;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const int place = omp_get_place_num();
+    std::vector<int> ids(place >= 0 ? static_cast<std::size_t>(omp_get_place_num_procs(place)) : 0);
+    if (place >= 0) omp_get_place_proc_ids(place, ids.data());
+#pragma omp critical
+    for (const int id : ids) CPU_SET(id, &cpus);
+  }
+  return cpus;
+}
+
 void hybrid(benchmark::State& state, int ranks, int threads, std::size_t total) {
   const World& w = world();
   const bool member = w.rank < ranks;
+  cpu_set_t mine;
+  CPU_ZERO(&mine);
+  if (member) mine = team_cpus(threads);
+  std::vector<cpu_set_t> masks(static_cast<std::size_t>(w.size));
+  MPI_Allgather(&mine, sizeof mine, MPI_BYTE, masks.data(), sizeof mine, MPI_BYTE, MPI_COMM_WORLD);
+  if (const std::string shortage = cpu_shortage(masks, w.hosts, ranks, threads); !shortage.empty()) {
+    skip(state, shortage);
+    return;
+  }
   const std::size_t share = total / static_cast<std::size_t>(ranks);
   std::vector<float> x(member ? share : 0);
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.5f + 1e-6f * static_cast<float>(i % 1000);
   // The binding, before the loop, agreed: the worst rank's count of threads in place.
-  int seen = threads, in_place = threads;
+  // Without OpenMP places (OMP_PLACES unset) no thread has a place to be in: the binding is not
+  // checked, and the row says so by leaving threads_in_place_pct out rather than reporting 0.
+  int seen = threads, in_place = threads, places = 1;
   if (member) {
     const mimd::BindingCheck check = mimd::check_binding(threads);
     seen = check.threads_seen;
     in_place = check.threads_in_place;
+    places = omp_get_num_places();
   }
-  int worst_seen = 0, worst_in_place = 0;
+  int worst_seen = 0, worst_in_place = 0, fewest_places = 0;
   MPI_Allreduce(&seen, &worst_seen, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
   MPI_Allreduce(&in_place, &worst_in_place, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Allreduce(&places, &fewest_places, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
   if (worst_seen != threads) {
     state.SkipWithError(("OpenMP ran " + std::to_string(worst_seen) + " threads on some rank, asked for " +
                          std::to_string(threads)).c_str());
@@ -62,7 +134,7 @@ void hybrid(benchmark::State& state, int ranks, int threads, std::size_t total) 
       per_second_per_iteration(static_cast<double>(share * ranks) * kPasses * mimd::compute_flops_per_element());
   state.counters["ranks"] = ranks;
   state.counters["omp_threads"] = threads;
-  state.counters["threads_in_place_pct"] = 100.0 * worst_in_place / threads;
+  if (fewest_places > 0) state.counters["threads_in_place_pct"] = 100.0 * worst_in_place / threads;
 }
 
 }  // namespace
