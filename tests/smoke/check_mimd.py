@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from smoke_run import Failures, refusal, run_listed
+from smoke_run import Failures, check_counters_off, refusal, run_listed
 
 from flynn.names import parse
 
@@ -32,16 +32,23 @@ def main(binary: str) -> int:
                            f"{name} lacks flops_per_second")
             if parsed.kernel != "compute":
                 failures.check(run.get("bytes_per_second", 0) > 0, f"{name} lacks bytes_per_second")
-            failures.check(("cpu_migrations_per_region" in run) == migrations_counted,
-                           f"{name}: cpu_migrations_per_region present={'cpu_migrations_per_region' in run}, "
-                           f"perf_counters {context.get('perf_counters')!r}")
-            if migrations_counted and single_pu_places:
-                failures.check(run["cpu_migrations_per_region"] == 0,
-                               f"{name}: {run['cpu_migrations_per_region']} migrations per region in a bound team")
         elif parsed.kernel == "schedule":
             failures.check(run.get("load_imbalance", 0) >= 1.0, f"{name}: load_imbalance below 1")
         elif parsed.kernel == "overhead":
             failures.check("overhead_us" in run and run.get("reference_us", 0) > 0, f"{name} lacks overhead_us")
+            # Per construct as well, the unit of overhead_us.
+            failures.check(("context_switches_per_construct" in run) == migrations_counted,
+                           f"{name}: context_switches_per_construct present={'context_switches_per_construct' in run}")
+        # Every team's counters, one group per member: no migration in a bound team.
+        failures.check(("cpu_migrations_per_region" in run) == migrations_counted,
+                       f"{name}: cpu_migrations_per_region present={'cpu_migrations_per_region' in run}, "
+                       f"perf_counters {context.get('perf_counters')!r}")
+        if migrations_counted and single_pu_places and "cpu_migrations_per_region" in run:
+            failures.check(run["cpu_migrations_per_region"] == 0,
+                           f"{name}: {run['cpu_migrations_per_region']} migrations per region in a bound team")
+    for benchmarks, figure in (("^mimd/schedule/static/cost:triangular/chunk:0/threads:2/", "load_imbalance"),
+                               ("^mimd/overhead/barrier/threads:2/", "overhead_us")):
+        check_counters_off(binary, failures, benchmarks, figure)
     failures.refused(refusal(binary, "--flynn_threads=0"), "--flynn_threads=0")
     for bad in ("0", "-4", "many"):
         # libgomp itself warns about a bad OMP_NUM_THREADS before main; our line comes last.

@@ -5,7 +5,7 @@ import re
 import subprocess
 import sys
 
-from smoke_run import Failures, run_json
+from smoke_run import Failures, check_counters_off, run_json
 
 from flynn.names import parse
 
@@ -69,7 +69,16 @@ def main(binary: str) -> int:
             failures.check(run.get("thp_pct") == 0, f"{name}: normal pages became huge ({run.get('thp_pct')}%)")
         if parsed.kernel == "chase":
             sweep_max = max(sweep_max, int(parsed.params["bytes"]))
-        if parsed.kernel in ("chase", "loaded_chase"):
+        if parsed.kernel == "matrix_bandwidth":
+            # Per byte moved, by every member's own group: first touch was the placement's, and
+            # each member is bound to one CPU.
+            for key in ("minor_faults_per_byte", "cpu_migrations_per_byte"):
+                failures.check((key in run) == faults_counted,
+                               f"{name}: {key} present={key in run}, perf_counters "
+                               f"{result['context'].get('perf_counters')!r}")
+                if faults_counted and key in run:
+                    failures.check(run[key] == 0, f"{name}: {key} {run[key]} inside the timed loop")
+        if parsed.kernel in ("chase", "loaded_chase", "matrix_latency"):
             # First touch happens when the buffer is placed: no page fault inside the timed loop.
             failures.check(("minor_faults_per_load" in run) == faults_counted,
                            f"{name}: minor_faults_per_load present={'minor_faults_per_load' in run}, "
@@ -84,6 +93,9 @@ def main(binary: str) -> int:
     failures.check(chased == CHASE_VARIANTS, f"chase variants {sorted(chased)}, expected {sorted(CHASE_VARIANTS)}")
     failures.check(sweep_max == MAX_BYTES, f"the sweep ends at {sweep_max} bytes, not --flynn_max_bytes={MAX_BYTES}")
     check_console_units(binary, failures)
+    for benchmarks, figure in (("^numa/matrix_latency/chase/cpu_node:0/mem_node:0$", "ns_per_load"),
+                               ("^numa/matrix_bandwidth/read/cpu_node:0/mem_node:0/", "bytes_per_second")):
+        check_counters_off(binary, failures, benchmarks, figure, size_flag)
     for flag in BAD_FLAGS:
         bad = subprocess.run([binary, flag, "--benchmark_list_tests"], capture_output=True, text=True)
         failures.check(bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and not bad.stdout,

@@ -40,6 +40,42 @@ def run_listed(binary: str, failures: "Failures", *flags: str) -> tuple[dict, di
     return result["context"], runs
 
 
+# The events of harness/perf_counters, as they name their counters (`<event>_per_<op>`).
+PERF_EVENTS = ("context_switches", "cpu_migrations", "minor_faults", "major_faults", "task_clock_ns",
+               "cpu_cycles", "instructions", "branch_misses", "l1d_read_misses", "llc_misses", "dtlb_misses")
+_TIME_UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def is_perf_count(key: str) -> bool:
+    """A counter the kernel or the CPU counted (harness/perf_counters), not the benchmark's own."""
+    return key.startswith(tuple(f"{event}_per_" for event in PERF_EVENTS)) or key in ("ipc", "hardware_counted_pct")
+
+
+def software_counted(context: dict) -> bool:
+    """Whether the kernel's events (switches, migrations, faults, task clock) counted in this run."""
+    return context.get("perf_counters", "").startswith("software")
+
+
+def wall_ns(run: dict) -> float:
+    """The run's whole timed wall-clock time, all iterations, in ns."""
+    return float(run["real_time"]) * _TIME_UNIT_NS[run["time_unit"]] * run["iterations"]
+
+
+def check_counters_off(binary: str, failures: "Failures", benchmarks: str, figure: str, *flags: str) -> None:
+    """--flynn_counters=none over the benchmarks `benchmarks` matches: the context says so, no
+    perf count is in the JSON, and every run still reports its own `figure`."""
+    result = run_json(binary, f"--benchmark_filter={benchmarks}", "--benchmark_min_time=0.01",
+                      "--flynn_counters=none", *flags)
+    summary = result["context"].get("perf_counters")
+    failures.check(summary == "none (--flynn_counters=none)", f"--flynn_counters=none: context perf_counters {summary!r}")
+    measured = [run for run in result["benchmarks"] if not run.get("error_occurred")]
+    failures.check(bool(measured), f"--flynn_counters=none: nothing measured for {benchmarks}")
+    for run in measured:
+        counted = [key for key in run if is_perf_count(key)]
+        failures.check(not counted, f"--flynn_counters=none: {run['name']} carries {counted}")
+        failures.check(figure in run, f"--flynn_counters=none: {run['name']} lacks {figure}")
+
+
 class Failures:
     """Collects every broken property, so one run reports all of them."""
 
