@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from flynn import scaling
+from flynn.areas import counted
 from flynn.areas.common import Point, cores, finding, median, missing, points, si, time_median_ns, trust
 from flynn.findings import Ceiling, Finding, ReadingOptions, RooflinePoint
 from flynn.results import Result, Run
@@ -114,6 +115,11 @@ def _scaling_readings(curve: Curve, n: int | None, options: ReadingOptions) -> l
                         "no 1-thread run to scale from", "unknown")]
     runs = [curve.by_threads[1].run, curve.by_threads[top].run]
     proof, failed = _proof([p.run for p in curve.by_threads.values()])
+    # The CPU's IPC per thread count, where a PMU counted it: a team whose IPC falls with the
+    # threads waits on something shared (memory, a lock), one whose IPC holds scales.
+    team_ipc = counted.ipc({t: p.run for t, p in curve.by_threads.items()})
+    if team_ipc:
+        proof = f"{proof}; {team_ipc}" if proof else team_ipc
     where = f"{top} threads" + (f" = the {n} cores" if top == n else f" (cores: {n or '?'})")
     if curve.memory_bound:
         best_t = max((t for t in curve.rates if n is None or t <= n), key=lambda t: curve.rates[t])

@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from flynn.areas import counted
 from flynn.areas.common import (
     Point, clock, context_int, finding, median, missing, points, si, size_text, trust,
 )
@@ -169,12 +170,16 @@ def _level_readings(result: Result, pts: list[Point], options: ReadingOptions) -
         runs = [r for size in (level.first, level.last)
                 if (r := _run_at(pts, "chase", reading.variant, size)) is not None]
         if level.name != "DRAM":
+            # The CPU's counts at the plateau's smallest working set, where a PMU counted them: the
+            # largest may fill the level to its last way.
+            proof, failed = counted.level(runs[0], level.name) if runs else (None, None)
             found.append(finding(
                 AREA, f"level/{key}/latency", f"{level.name} load latency ({reading.variant} chase, {span})",
                 level.ns, "ns",
                 meaning=(f"a dependent load served by {level.name} takes {level.ns:.3g} ns"
-                         f"{_cycles(level.ns, hz)}: the plateau of the curve from {span}"),
-                trust=trust(runs, "ns_per_load", options),
+                         f"{_cycles(level.ns, hz)}: the plateau of the curve from {span}"
+                         + (f"; {proof}" if proof and not failed else "")),
+                trust=trust(runs, "ns_per_load", options, proof, failed),
                 headline=True,
             ))
             found.append(finding(
@@ -226,11 +231,13 @@ def _dram_readings(result: Result, pts: list[Point], options: ReadingOptions) ->
         size = groups.param("bytes") or 0
         dram_ns = median(groups.run, "ns_per_load")
         dram_source = groups.run.name
+        proof, failed = counted.dram(groups.run)
         found.append(finding(
             AREA, "dram/latency", f"DRAM latency (page_groups chase, {size_text(size)})", dram_ns, "ns",
             meaning=(f"a load that misses every cache takes {dram_ns:.3g} ns{_cycles(dram_ns or 0, hz)}, "
-                     "measured as multichase and MLC do: random lines within TLB-covered 256 KiB groups"),
-            trust=trust([groups.run], "ns_per_load", options),
+                     "measured as multichase and MLC do: random lines within TLB-covered 256 KiB groups"
+                     + (f"; {proof}" if proof and not failed else "")),
+            trust=trust([groups.run], "ns_per_load", options, proof, failed),
             headline=True,
         ))
     elif normal is not None and normal.run.repetitions:
@@ -242,13 +249,14 @@ def _dram_readings(result: Result, pts: list[Point], options: ReadingOptions) ->
         why = ("numa/chase/page_groups/bytes:<n> is absent from this result (a build before it, or "
                f"filtered out): DRAM latency falls back on normal_pages at {size_text(size)}, an upper "
                f"bound that includes page walks{bound}")
+        proof, failed = counted.dram(normal.run)
         found.append(finding(
             AREA, "dram/latency", f"DRAM latency (FALLBACK: normal_pages chase, {size_text(size)})", dram_ns, "ns",
             meaning=(f"a load that misses every cache and the TLB takes {dram_ns:.3g} ns"
                      f"{_cycles(dram_ns or 0, hz)}; without page_groups the page walks are not separated"),
             # Not "ok": the figure is not DRAM latency as the label's multichase defines it, but an
             # upper bound with page walks in it, and the card shows only the status.
-            trust=trust([normal.run], "ns_per_load", options, failed_proof=why),
+            trust=trust([normal.run], "ns_per_load", options, proof, failed_proof="; ".join(p for p in (failed, why) if p)),
             headline=True,
         ))
     else:
@@ -481,6 +489,18 @@ def _latency_panel(ax: Axes, pts: list[Point], result: Result, reading: LevelRea
     ax.set_ylabel("ns per dependent load")
     source = f"levels found on the {reading.variant} curve" if reading.variant else "no sweep to find levels on"
     ax.set_title(f"pointer chase latency ({source})")
+    # Where a PMU counted them: the LLC misses per load along the same curve, the proof of which
+    # sizes went to DRAM (about 1) and which stayed in the caches (about 0).
+    misses = sorted((size, value) for point in pts
+                    if point.name.kernel == "chase" and point.name.variant == reading.variant
+                    and (size := point.param("bytes")) and (value := median(point.run, counted.LLC_MISSES)) is not None)
+    if misses:
+        twin = ax.twinx()
+        twin.plot(*zip(*misses), color="black", linestyle="--", marker="x", linewidth=0.8,
+                  label=f"LLC misses per load ({reading.variant})")
+        twin.set_ylim(0, max(1.1, max(value for _, value in misses) * 1.1))
+        twin.set_ylabel("LLC misses per load (counted by the CPU)")
+        twin.legend(fontsize="small", loc="lower right")
     if ax.lines:
         ax.legend(fontsize="small", loc="upper left")
     else:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from flynn.areas import numa
+from flynn.areas import counted, numa
 from flynn.areas.common import Point, clock, context_int, finding, median, missing, points, si, size_text, trust
 from flynn.findings import Ceiling, Finding, ReadingOptions, RooflinePoint
 from flynn.results import Result, Run
@@ -196,13 +196,16 @@ def _speedup_readings(result: Result, pts: list[Point], reading: numa.LevelReadi
         else:
             meaning = f"{s.value:.1f}x over scalar with {s.lanes} lanes: {s.value / s.lanes:.0%} of the width"
             source = f"lane count {s.lanes} (counter lanes): the ideal speedup of a {s.lanes}-wide vector"
+        # The CPU's instruction counts, where a PMU counted them, confirm the ISA at run time.
+        counted_proof, failed = counted.vector(s.runs[0], s.runs[1], s.lanes, s.isa)
+        ilp_proof = f"{ilp} accumulators vs 1: ILP part {min(ilp, s.value / s.lanes):.1f}x" if ilp > 1 else None
         found.append(finding(
             AREA, f"speedup/{s.kernel}/{s.isa}/{s.dtype}", f"{s.kernel} {s.isa} {s.dtype} over scalar, in L1 "
             f"({size_text(s.size)})", s.value, "x",
             limit=float(s.lanes), limit_source=f"{source}; working set within {l1_source}",
-            meaning=meaning,
+            meaning=meaning + (f"; {counted_proof}" if counted_proof and not failed else ""),
             trust=trust(list(s.runs), "flops_per_second", options,
-                        proof=f"{ilp} accumulators vs 1: ILP part {min(ilp, s.value / s.lanes):.1f}x" if ilp > 1 else None),
+                        proof="; ".join(p for p in (ilp_proof, counted_proof) if p) or None, failed_proof=failed),
             headline=s.dtype == "f32" and widest.get(s.kernel) == s.isa,
         ))
     return found

@@ -4,6 +4,7 @@ lines at most: the tables go to the report's files, never to the terminal."""
 
 from pathlib import Path
 
+from flynn.areas import counted
 from flynn.report import text
 from flynn.report.model import Report, Row
 from flynn.report.sections import section
@@ -91,6 +92,11 @@ def render(report: Report, paths: list[Path] | None = None) -> str:
     if any(not row.comparable(index) for row in report.headline_rows() if row.findings[0] is not None
            for index in range(1, len(columns)) if row.findings[index] is not None):
         tail.append(text.NOT_COMPARABLE_LEGEND)
+    proved = [(row.first.label, shown) for row in report.headline_rows() if row.first is not None
+              and (shown := counted.said(row.first.trust.proof))]
+    if proved:
+        # What the CPU's counters showed about a figure (a PMU counted them): the proof, not a claim.
+        tail.append("counted: " + text.printable("; ".join(f"{label}: {shown}" for label, shown in proved[:2])))
     if paths:
         tail.append("report: " + "  ".join(str(path) for path in paths))
 
