@@ -19,7 +19,8 @@ def check_timeslice_counts(name: str, run: dict, threads: int, kernel_counts: bo
     """The workers' kernel counts over the timed loop, per work unit: present exactly where the
     context says the software events count, at least every preemption getrusage saw during the
     work (the kernel counts each switch, the barrier's sleeps besides), and CPU time that one CPU
-    can give: the workers are bound to one, so together they never hold more than the wall clock.
+    can give: the workers are bound to one, so together they never hold much more than the wall
+    clock.
     (No assertion on cpu_migrations_per_work_unit: 2 stray migrations of 16 fresh bound threads
     were counted in 1 of 9 runs here.)"""
     for key in ("context_switches_per_work_unit", "cpu_migrations_per_work_unit", "task_clock_ns_per_work_unit"):
@@ -34,7 +35,10 @@ def check_timeslice_counts(name: str, run: dict, threads: int, kernel_counts: bo
     failures.check(switches >= 0.99 * preemptions - 1,
                    f"{name}: the kernel counted {switches:.0f} switches, getrusage {preemptions:.0f} preemptions")
     cpu_time = run["task_clock_ns_per_work_unit"] * units
-    failures.check(0 < cpu_time <= 1.05 * wall,
+    # The counters' window is a little wider than the timer's (the groups start before the loop
+    # and are read after it, while the workers wait in the barrier), and a loaded VM may hold the
+    # coordinator there for a while: a margin, well short of the 2x of two CPUs.
+    failures.check(0 < cpu_time <= 1.25 * wall + 2e6,
                    f"{name}: {threads} workers bound to one CPU held it {cpu_time / wall:.2f}x the wall clock")
 
 
