@@ -100,3 +100,23 @@ def test_cpu_share_without_a_lone_row_says_why(fixtures: Path, tmp_path: Path) -
     path.write_text(json.dumps(document))
     share = by_figure(read_all(results.load(path)), "trust")["cpu_share"]
     assert share.value is None and "simd/" in share.trust.note
+
+
+@pytest.mark.parametrize("pus, expected", [("2", "unproven"), ("4", "ok")])
+def test_a_migration_in_a_bound_team_fails_the_proof_only_where_a_place_is_one_cpu(
+        fixtures: Path, tmp_path: Path, pus: str, expected: str) -> None:
+    document = json.loads((fixtures / "mimd_real.json").read_text())
+    document["context"].update(perf_counters="software (hardware: no PMU, ENOENT)", omp_places="cores",
+                               topology_cores="2", topology_pus=pus)
+    for row in document["benchmarks"]:
+        if row["name"].startswith("mimd/compute/"):
+            row["cpu_migrations_per_region"] = 0.5
+    path = tmp_path / "migrated.json"
+    path.write_text(json.dumps(document))
+    proof = by_figure(read_all(results.load(path)), "trust")["perf_counters"]
+    assert proof.trust.status == expected
+    if expected == "ok":
+        # Two PUs per core: the team's place is a core, and a move between its siblings stays in it.
+        assert "migrations not checked: OMP_PLACES=cores on 4 PUs in 2 cores" in proof.trust.note
+    else:
+        assert "cpu_migrations_per_region 0.5" in proof.trust.note

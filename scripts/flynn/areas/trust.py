@@ -40,7 +40,14 @@ def _perf_counters(result: Result, measured: list[Run]) -> Finding:
                        "this result records no perf counters: built before the harness opened them", "unknown")
     broken = []
     checked = 0
+    # A place of several CPUs (OMP_PLACES=cores on a core with SMT siblings) lets the kernel move a
+    # thread between them without leaving its place: a migration count there proves nothing.
+    wide_places = _places_span_several_cpus(result.context)
+    unchecked = None
     for key, what, expected in _KERNEL_PROOFS:
+        if key == "cpu_migrations_per_region" and wide_places:
+            unchecked = f"migrations not checked: {wide_places}"
+            continue
         for run in measured:
             values = run.values(key)
             if values:
@@ -53,8 +60,25 @@ def _perf_counters(result: Result, measured: list[Run]) -> Finding:
         AREA, "perf_counters", label, float(len(broken)), "proofs failed", limit=0.0,
         limit_source="a proof from the kernel's counts holds exactly",
         meaning=meaning,
-        trust=Trust("unproven" if broken else "ok", note="; ".join(broken[:3]) or None),
+        trust=Trust("unproven" if broken else "ok", note="; ".join([*broken[:3], *([unchecked] if unchecked else [])]) or None),
     )
+
+
+def _places_span_several_cpus(context: dict) -> str | None:
+    """Why a bound team's migrations cannot be held to 0, or None where each place is one CPU."""
+    places = str(context.get("omp_places", "")).strip().lower()
+    try:
+        cores, pus = int(context.get("topology_cores", 0)), int(context.get("topology_pus", 0))
+    except (TypeError, ValueError):
+        return "the context's core and PU counts are unreadable"
+    if places in ("threads", ""):
+        return None
+    if places == "cores" and pus > cores > 0:
+        return (f"OMP_PLACES=cores on {pus} PUs in {cores} cores: a place holds a core's SMT siblings, "
+                "between which a thread may move")
+    if places not in ("cores",):
+        return f"OMP_PLACES={places}: a place may hold several CPUs"
+    return None
 
 
 def readings(result: Result, runs: list[Run], options: ReadingOptions) -> list[Finding]:
