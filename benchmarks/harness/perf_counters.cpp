@@ -193,14 +193,21 @@ bool Group::read_raw(std::uint64_t* buffer, std::size_t words) const {
 }
 
 Group::Values Group::stop() {
+  // Read before the disable, so the disable's own cost stays outside the count.
+  Values values = read_values();
+  if (leader_ >= 0) ioctl(leader_, PERF_EVENT_IOC_DISABLE, PERF_IOC_FLAG_GROUP);
+  return values;
+}
+
+Group::Values Group::peek() const { return read_values(); }
+
+Group::Values Group::read_values() const {
   Values values;
   values.scaled.assign(fds_.size(), std::nullopt);
+  values.raw.assign(fds_.size(), std::nullopt);
   if (leader_ < 0) return values;
-  // Read before the disable, so the disable's own cost stays outside the count.
   std::vector<std::uint64_t> buffer(3 + fds_.size(), 0);
-  const bool ok = read_raw(buffer.data(), buffer.size());
-  ioctl(leader_, PERF_EVENT_IOC_DISABLE, PERF_IOC_FLAG_GROUP);
-  if (!ok) return values;
+  if (!read_raw(buffer.data(), buffer.size())) return values;
   const std::uint64_t members = buffer[0];
   values.time_enabled = buffer[1];
   values.time_running = buffer[2];
@@ -211,6 +218,7 @@ Group::Values Group::stop() {
   std::size_t k = 0;
   for (std::size_t i = 0; i < fds_.size() && k < members; ++i) {
     if (fds_[i] < 0) continue;
+    values.raw[i] = buffer[3 + k];
     values.scaled[i] = static_cast<double>(buffer[3 + k++]) * scale;
   }
   return values;
@@ -382,6 +390,51 @@ Reading ThreadCounters::stop() {
       reading.value[k] = *values.scaled[i];
     }
   }
+  return reading;
+}
+
+ThreadCounters::Snapshot ThreadCounters::peek() const {
+  Snapshot snapshot;
+  // Hardware first, as stop() reads them.
+  if (hardware_) snapshot.hardware = hardware_->peek();
+  if (software_) snapshot.software = software_->peek();
+  return snapshot;
+}
+
+namespace {
+
+// One group's counts between two reads into `reading`; false when no event of it was counted.
+bool add_between(const Group::Values& earlier, const Group::Values& later, const std::vector<Event>& events,
+                 Reading& reading) {
+  if (later.time_running <= earlier.time_running || later.raw.size() != events.size() ||
+      earlier.raw.size() != events.size()) {
+    return false;
+  }
+  const double scale = static_cast<double>(later.time_enabled - earlier.time_enabled) /
+                       static_cast<double>(later.time_running - earlier.time_running);
+  bool any = false;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (!earlier.raw[i] || !later.raw[i] || *later.raw[i] < *earlier.raw[i]) continue;
+    const int k = static_cast<int>(events[i]);
+    reading.present[k] = true;
+    reading.value[k] = static_cast<double>(*later.raw[i] - *earlier.raw[i]) * scale;
+    any = true;
+  }
+  return any;
+}
+
+}  // namespace
+
+Reading ThreadCounters::between(const Snapshot& earlier, const Snapshot& later) const {
+  Reading reading;
+  reading.threads = 1;
+  if (add_between(earlier.hardware, later.hardware, hardware_events_, reading)) {
+    const double ran = static_cast<double>(later.hardware.time_running - earlier.hardware.time_running);
+    reading.hardware_running_fraction = ran / static_cast<double>(later.hardware.time_enabled - earlier.hardware.time_enabled);
+  } else {
+    reading.hardware_running_fraction = 0;
+  }
+  add_between(earlier.software, later.software, software_events_, reading);
   return reading;
 }
 

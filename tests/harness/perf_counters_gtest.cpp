@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <stdexcept>
 #include <thread>
@@ -189,6 +190,44 @@ TEST(PerfCounters, TouchingFreshPagesCountsOneMinorFaultEach) {
   EXPECT_LE(first[Event::minor_faults], kPages + 8);
   EXPECT_LE(again[Event::minor_faults], 2);
   EXPECT_EQ(first[Event::major_faults], 0);
+}
+
+// Spins for `ns` of wall time on the calling thread.
+double spin_for(double ns) {
+  const auto begin = std::chrono::steady_clock::now();
+  std::chrono::duration<double, std::nano> spun{0};
+  while (spun.count() < ns) spun = std::chrono::steady_clock::now() - begin;
+  return spun.count();
+}
+
+TEST(PerfCounters, IntervalsCountTheirOwnTimeAndLeaveOutWhatLiesBetween) {
+  require_software(Event::task_clock_ns);
+  if (IsSkipped()) return;
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  constexpr int kIntervals = 400;
+  void* memory = mmap(nullptr, kIntervals * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(memory, MAP_FAILED);
+  madvise(memory, kIntervals * page, MADV_NOHUGEPAGE);
+  auto* bytes = static_cast<volatile char*>(memory);
+  IntervalCounters counters;
+  counters.start();
+  double inside_ns = 0;
+  for (int i = 0; i < kIntervals; ++i) {
+    counters.begin();
+    inside_ns += spin_for(50e3);
+    counters.end();
+    // Between intervals: as long again, and a fresh page's fault, neither of which may count.
+    spin_for(50e3);
+    bytes[static_cast<std::size_t>(i) * page] = 1;
+  }
+  const Reading total = counters.stop();
+  munmap(memory, kIntervals * page);
+  ASSERT_TRUE(total.has(Event::task_clock_ns));
+  // Each interval's CPU time is its wall time (a little more: half of each read's own cost). A
+  // group enabled and disabled around each interval reads a fraction of a percent of it here.
+  EXPECT_GE(total[Event::task_clock_ns], 0.8 * inside_ns);
+  EXPECT_LE(total[Event::task_clock_ns], 1.5 * inside_ns);
+  if (total.has(Event::minor_faults)) EXPECT_LE(total[Event::minor_faults], 4);
 }
 
 TEST(PerfCounters, InheritedCountersTakeInALiveThreadCreatedAfterThem) {

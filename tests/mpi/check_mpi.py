@@ -69,6 +69,18 @@ def check_results(failures: Failures, result: dict, listed: set[str], ranks: int
                            f"{name}: ranks {a} and {b} are on {host_of[a]} and {host_of[b]}")
             figure = "ns_per_message" if parsed.kernel in ("pingpong", "pair_latency") else "bytes_per_second"
             failures.check(run.get(figure, 0) > 0, f"{name} lacks {figure}")
+            # The kernel's counts on rank 0, over the timed parts only, where it is one of the pair
+            # and software events count: absent otherwise, never 0 for want of counting.
+            counted = "software" in context.get("perf_counters", "") and 0 in (a, b)
+            failures.check(("context_switches_per_message" in run) == counted,
+                           f"{name}: context_switches_per_message {'missing' if counted else 'present'} "
+                           f"(perf_counters {context.get('perf_counters')!r})")
+            if counted and parsed.kernel == "pingpong":
+                # Rank 0 sends and waits for the answer the whole round trip: at most its wall time
+                # on the CPU (plus half a counter read per iteration); Open MPI polls, so not far less.
+                cpu, wall = run.get("task_clock_ns_per_message", 0), run["ns_per_message"]
+                failures.check(0.2 * wall <= cpu <= 1.5 * wall + 50,
+                               f"{name}: task_clock_ns_per_message {cpu:.0f} against ns_per_message {wall:.0f}")
         elif parsed.kernel == "hybrid":
             hybrid.add((int(p["ranks"]), int(p["threads"])))
             # Without OMP_PLACES no thread has a place: no threads_in_place_pct rather than a 0.
