@@ -14,3 +14,13 @@ find_package(MPI COMPONENTS CXX)
 if(FLYNN_TESTS)
   find_package(GTest REQUIRED)
 endif()
+# libpfm4 (libpfm4-dev) names the CPU's own events where Linux's generic ones are not enough
+# (--flynn_counters=llc_misses=PMU::EVENT); Debian ships no CMake or pkg-config file for it.
+find_path(PFM_INCLUDE_DIR perfmon/pfmlib_perf_event.h)
+find_library(PFM_LIBRARY pfm)
+if(NOT PFM_INCLUDE_DIR OR NOT PFM_LIBRARY)
+  message(FATAL_ERROR "libpfm4 not found: install libpfm4-dev (scripts/packages.txt)")
+endif()
+add_library(flynn_libpfm UNKNOWN IMPORTED)
+set_target_properties(flynn_libpfm PROPERTIES IMPORTED_LOCATION ${PFM_LIBRARY}
+                                              INTERFACE_INCLUDE_DIRECTORIES ${PFM_INCLUDE_DIR})

@@ -1,5 +1,7 @@
 #include "harness/perf_counters.h"
 
+#include "harness/pfm_names.h"
+
 #include <linux/perf_event.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -12,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <variant>
 
 namespace flynn::perf {
 namespace {
@@ -48,6 +51,8 @@ int open_event(const EventSpec& spec, bool exclude_kernel, pid_t tid, int group_
   attr.size = sizeof(attr);
   attr.type = spec.type;
   attr.config = spec.config;
+  attr.config1 = spec.config1;
+  attr.config2 = spec.config2;
   attr.read_format = kReadFormat;
   // Only the leader starts disabled: members follow it, so one ioctl starts the whole group.
   attr.disabled = group_fd < 0;
@@ -104,9 +109,55 @@ Selection& current() {
 
 }  // namespace
 
-const std::array<EventSpec, kEventCount>& event_table() { return kEvents; }
+namespace {
 
-const EventSpec& spec(Event event) { return kEvents[static_cast<std::size_t>(event)]; }
+std::array<EventSpec, kEventCount>& table() {
+  static std::array<EventSpec, kEventCount> events = kEvents;
+  return events;
+}
+
+std::array<std::string, kEventCount>& encodings() {
+  static std::array<std::string, kEventCount> names = [] {
+    std::array<std::string, kEventCount> all;
+    all.fill("generic");
+    return all;
+  }();
+  return names;
+}
+
+// `item` is EVENT=NAME: EVENT from now on opens as libpfm4's NAME.
+Event map_to_libpfm(std::string_view item) {
+  const auto equals = item.find('=');
+  const std::string_view name = item.substr(0, equals), pfm_name = item.substr(equals + 1);
+  const auto event = event_named(name);
+  if (!event) {
+    throw std::invalid_argument("--flynn_counters: unknown event '" + std::string(name) + "' in '" +
+                                std::string(item) + "' (--flynn_counters=list lists them)");
+  }
+  const auto encoded = pfm_encode(std::string(pfm_name));
+  if (const auto* why = std::get_if<std::string>(&encoded)) {
+    throw std::invalid_argument("--flynn_counters: " + std::string(item) + ": " + *why + " (libpfm4's PMUs here: " +
+                                pfm_pmus() + ")");
+  }
+  const auto& found = std::get<PfmEncoding>(encoded);
+  EventSpec& entry = table()[static_cast<std::size_t>(*event)];
+  entry.type = found.type;
+  entry.config = found.config;
+  entry.config1 = found.config1;
+  entry.config2 = found.config2;
+  // A kernel event counts kernel time, with the other software events; anything else is the CPU's.
+  entry.hardware = found.type != PERF_TYPE_SOFTWARE;
+  encodings()[static_cast<std::size_t>(*event)] = found.canonical;
+  return *event;
+}
+
+}  // namespace
+
+const std::array<EventSpec, kEventCount>& event_table() { return table(); }
+
+const EventSpec& spec(Event event) { return table()[static_cast<std::size_t>(event)]; }
+
+const std::string& encoding(Event event) { return encodings()[static_cast<std::size_t>(event)]; }
 
 std::optional<Event> event_named(std::string_view name) {
   for (int i = 0; i < kEventCount; ++i) {
@@ -236,7 +287,8 @@ Selection Selection::parse(std::string_view text) {
     for (;;) {
       const auto comma = rest.find(',');
       const std::string_view item = rest.substr(0, comma);
-      const auto event = event_named(item);
+      const auto event = item.find('=') != std::string_view::npos ? std::optional<Event>(map_to_libpfm(item))
+                                                                  : event_named(item);
       if (!event) {
         throw std::invalid_argument("--flynn_counters: unknown value '" + std::string(item) +
                                     "': auto, software, none, list, or events (--flynn_counters=list lists them)");
@@ -317,9 +369,9 @@ std::string list_text() {
   std::string text = "perf_counters: " + all.summary() + "\n";
   for (int i = 0; i < kEventCount; ++i) {
     const auto event = static_cast<Event>(i);
-    std::string line = std::string(kEvents[i].name);
+    std::string line = std::string(spec(event).name);
     line.resize(18, ' ');
-    line += kEvents[i].hardware ? "hardware  " : "software  ";
+    line += spec(event).hardware ? "hardware  " : "software  ";
     if (all.counts(event)) {
       line += "counted";
     } else {
@@ -327,8 +379,12 @@ std::string list_text() {
         if (a.event == event) line += "absent: " + a.reason;
       }
     }
+    if (encoding(event) != "generic") line += " (libpfm4: " + encoding(event) + ")";
     text += line + "\n";
   }
+  text += "libpfm4 PMUs: " + pfm_pmus() +
+          "\nwhere Linux's generic event is not this CPU's: --flynn_counters=EVENT=PMU::NAME,... "
+          "(libpfm4's names, which its showevtinfo lists; e.g. llc_misses=LONGEST_LAT_CACHE:MISS on an Intel core)\n";
   return text;
 }
 
@@ -499,7 +555,7 @@ void report(benchmark::State& state, const Reading& reading, std::string_view op
     // An area's own figure of that name is never replaced.
     if (state.counters.count(name) != 0) continue;
     state.counters[name] = reading.value[i] / ops;
-    hardware = hardware || kEvents[i].hardware;
+    hardware = hardware || spec(static_cast<Event>(i)).hardware;
   }
   if (reading.has(Event::cycles) && reading.has(Event::instructions) && reading[Event::cycles] > 0) {
     state.counters["ipc"] = reading[Event::instructions] / reading[Event::cycles];

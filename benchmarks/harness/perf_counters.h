@@ -40,16 +40,22 @@ enum class Event : int {
 constexpr int kEventCount = 11;
 
 // One event as perf_event_open takes it: Linux's generic ids (PERF_TYPE_SOFTWARE, _HARDWARE,
-// _HW_CACHE), which every PMU driver maps to its own events.
+// _HW_CACHE), which every PMU driver maps to its own events, unless --flynn_counters named the
+// CPU's own event for it through libpfm4 (`llc_misses=PMU::EVENT`, harness/pfm_names.h).
 struct EventSpec {
   const char* name;  // the token in --flynn_counters and in the JSON counters
   bool hardware;     // opened in the hardware group, with exclude_kernel
   std::uint32_t type;
   std::uint64_t config;
+  std::uint64_t config1 = 0;
+  std::uint64_t config2 = 0;
 };
 
+// The events as this process opens them: the generic table, with what --flynn_counters mapped.
 const std::array<EventSpec, kEventCount>& event_table();
 const EventSpec& spec(Event event);
+// "generic" or the libpfm4 event it was mapped to ("skl::LONGEST_LAT_CACHE:MISS").
+const std::string& encoding(Event event);
 std::optional<Event> event_named(std::string_view name);
 
 // Why `spec` cannot be opened on this machine, from the errno perf_event_open gave ("no PMU,
@@ -125,7 +131,9 @@ struct Selection {
   std::vector<Absent> absent;
 
   // Parses the flag's value ("auto", "software", "none", "cpu_cycles,context_switches") and probes
-  // the events it names. Throws std::invalid_argument for anything else; "list" is main's.
+  // the events it names. An item `EVENT=NAME` counts EVENT as libpfm4's NAME for the rest of the
+  // process (the JSON keeps flynn's name: llc_misses_per_load). Throws std::invalid_argument for
+  // anything else, a name libpfm4 does not know included; "list" is main's.
   static Selection parse(std::string_view text);
   // The context line: "software (hardware: no PMU, ENOENT)".
   std::string summary() const;

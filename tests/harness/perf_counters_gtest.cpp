@@ -3,6 +3,8 @@
 // and a made-up event reported, not crashed.
 #include "harness/perf_counters.h"
 
+#include "harness/pfm_names.h"
+
 #include <gtest/gtest.h>
 #include <linux/perf_event.h>
 #include <pthread.h>
@@ -10,11 +12,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
 #include <thread>
+#include <variant>
 #include <vector>
 
 namespace flynn::perf {
@@ -227,7 +231,9 @@ TEST(PerfCounters, IntervalsCountTheirOwnTimeAndLeaveOutWhatLiesBetween) {
   // group enabled and disabled around each interval reads a fraction of a percent of it here.
   EXPECT_GE(total[Event::task_clock_ns], 0.8 * inside_ns);
   EXPECT_LE(total[Event::task_clock_ns], 1.5 * inside_ns);
-  if (total.has(Event::minor_faults)) EXPECT_LE(total[Event::minor_faults], 4);
+  if (total.has(Event::minor_faults)) {
+    EXPECT_LE(total[Event::minor_faults], 4);
+  }
 }
 
 TEST(PerfCounters, InheritedCountersTakeInALiveThreadCreatedAfterThem) {
@@ -384,6 +390,47 @@ TEST(PerfCounters, OneReadCostsMicrosecondsAtMost) {
   EXPECT_GT(cost, 0);
   // A read(2) of a group: about a microsecond; 50 us would mean something else is measured.
   EXPECT_LT(cost, 50000);
+}
+
+// flynn's table of generic events, written by hand from <linux/perf_event.h>, against libpfm4's
+// own encoding of the same generic events: two sources that must agree on every type and config.
+TEST(PfmNames, LibpfmEncodesTheGenericEventsAsFlynnsTableDoes) {
+  const std::array<const char*, kEventCount> generic = {
+      "perf::PERF_COUNT_SW_CONTEXT_SWITCHES", "perf::PERF_COUNT_SW_CPU_MIGRATIONS",
+      "perf::PERF_COUNT_SW_PAGE_FAULTS_MIN",  "perf::PERF_COUNT_SW_PAGE_FAULTS_MAJ",
+      "perf::PERF_COUNT_SW_TASK_CLOCK",       "perf::PERF_COUNT_HW_CPU_CYCLES",
+      "perf::PERF_COUNT_HW_INSTRUCTIONS",     "perf::PERF_COUNT_HW_BRANCH_MISSES",
+      "perf::PERF_COUNT_HW_CACHE_L1D:READ:MISS", "perf::PERF_COUNT_HW_CACHE_LL:READ:MISS",
+      "perf::PERF_COUNT_HW_CACHE_DTLB:READ:MISS"};
+  for (int i = 0; i < kEventCount; ++i) {
+    const auto encoded = pfm_encode(generic[static_cast<std::size_t>(i)]);
+    const auto* found = std::get_if<PfmEncoding>(&encoded);
+    ASSERT_NE(found, nullptr) << generic[static_cast<std::size_t>(i)] << ": " << std::get<std::string>(encoded);
+    const EventSpec& ours = event_table()[static_cast<std::size_t>(i)];
+    EXPECT_EQ(found->type, ours.type) << ours.name;
+    EXPECT_EQ(found->config, ours.config) << ours.name;
+    EXPECT_EQ(found->canonical, generic[static_cast<std::size_t>(i)]);
+  }
+}
+
+TEST(PfmNames, AnEventNamedThroughLibpfmCountsAndAnUnknownNameIsRefused) {
+  require_software(Event::context_switches);
+  if (IsSkipped()) return;
+  // The same event as the generic table's, named as libpfm4 names it: counted, and said so.
+  const Selection named = Selection::parse("context_switches=perf::PERF_COUNT_SW_CONTEXT_SWITCHES");
+  ASSERT_EQ(named.available.size(), 1u);
+  EXPECT_EQ(encoding(Event::context_switches), "perf::PERF_COUNT_SW_CONTEXT_SWITCHES");
+  EXPECT_FALSE(spec(Event::context_switches).hardware);
+  try {
+    Selection::parse("llc_misses=NO_SUCH_EVENT");
+    ADD_FAILURE() << "an unknown libpfm4 name was accepted";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("llc_misses=NO_SUCH_EVENT: libpfm4: event not found"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_THROW(Selection::parse("bogus=perf::PERF_COUNT_SW_CONTEXT_SWITCHES"), std::invalid_argument);
+  // The list names libpfm4's PMUs: here at least its table of Linux's generic events.
+  EXPECT_NE(list_text().find("libpfm4 PMUs: perf"), std::string::npos) << list_text();
 }
 
 }  // namespace
