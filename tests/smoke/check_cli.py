@@ -128,7 +128,10 @@ def check_counters_flag(binary: str, failures: Failures) -> None:
         row = [line for line in lines if line.split()[:1] == [event]]
         failures.check(len(row) == 1 and ("counted" in row[0] or "absent: " in row[0]),
                        f"{binary} --flynn_counters=list: no verdict for {event}: {row}")
-    for bad in ("--flynn_counters=bogus", "--flynn_counters=cpu_cycles,cpu_cycles", "--flynn_counters="):
+    failures.check(any(line.startswith("libpfm4 PMUs: ") for line in lines),
+                   f"{binary} --flynn_counters=list names no libpfm4 PMU: {lines[-3:]}")
+    for bad in ("--flynn_counters=bogus", "--flynn_counters=cpu_cycles,cpu_cycles", "--flynn_counters=",
+                "--flynn_counters=llc_misses=NO_SUCH_EVENT", "--flynn_counters=bogus=perf::PERF_COUNT_HW_CPU_CYCLES"):
         done = refused_flags(binary, bad)
         failures.refused(done, f"{binary} {bad}")
         failures.check(len(done.stderr.strip().splitlines()) == 1 and "--flynn_counters" in done.stderr,
