@@ -85,7 +85,14 @@ def test_the_kernels_counts_prove_or_break_what_they_count(tmp_path: Path) -> No
     proof = found["perf_counters"]
     assert proof.trust.status == "ok" and proof.value == 0
     assert "software (hardware: no PMU, ENOENT)" in proof.meaning and "2 benchmarks" in proof.meaning
+    # A result of before the counted pass: the timed run's switches were perf's count.
     assert found["futex/threads/same_cpu"].trust.proof == "switches_per_op 1.01 (perf_event, the kernel's count)"
+    # Today's: getrusage over the timed run, perf's count from the counted pass beside it.
+    today = write(tmp_path, "today.json", rows(switch, {"ns_per_switch": 3000.0, "switches_per_op": 1.0,
+                                                       "context_switches_per_switch": 0.998,
+                                                       "counted_rusage_switches_per_op": 1.0}), counted)
+    assert {f.figure: f for f in read_all(today)}["futex/threads/same_cpu"].trust.proof == (
+        "switches_per_op 1.00 (getrusage over the timed run; perf_event 1.00 in a counted pass before it)")
 
     faulted = write(tmp_path, "faulted.json", rows(chase, {"ns_per_load": 1.2, "minor_faults_per_load": 0.02}),
                     counted)

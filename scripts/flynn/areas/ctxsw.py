@@ -45,9 +45,16 @@ def _find(pts: list[Point], kernel: str, variant: str, placement: str | None, si
 
 
 def _counted_by(run: Run) -> str:
-    """Whose count switches_per_op is: the kernel's perf event where the harness opened it
-    (getrusage kept beside it as rusage_switches_per_op), else getrusage's alone."""
-    return "perf_event, the kernel's count" if run.values("rusage_switches_per_op") else "getrusage"
+    """Whose count switches_per_op is. Today getrusage's over the timed run, with perf's
+    context-switches from a counted pass before it beside it (perf events on a switching task
+    lengthen its switches, so the timed run has none); results from before that counted the timed
+    run with perf and kept getrusage as rusage_switches_per_op."""
+    if run.values("rusage_switches_per_op"):
+        return "perf_event, the kernel's count"
+    kernel = median(run, "context_switches_per_switch")
+    if kernel is None:
+        return "getrusage"
+    return f"getrusage over the timed run; perf_event {kernel:.2f} in a counted pass before it"
 
 
 def _switch_proof(point: Point) -> tuple[str | None, str | None]:
