@@ -68,7 +68,9 @@ def _titled_emulated(figure: Figure, result: Result) -> Figure:
     return figure
 
 
-def write_plots(result: Result, out_dir: Path) -> list[Path]:
+def write_plots(result: Result, out_dir: Path, drawn: dict[str, bytes] | None = None) -> list[Path]:
+    """Every area's PNG beside the result; with `drawn`, each figure is also kept there as the
+    report's PNG, so that scripts/run's report does not draw it again."""
     areas = results.runs_by_area(result)
     if not areas:
         raise FlynnError(f"{result.path}: no benchmarks to plot")
@@ -83,22 +85,30 @@ def write_plots(result: Result, out_dir: Path) -> list[Path]:
             print(f"note: area {textsafe.terminal(area)!r} has no measured benchmark; no plot", file=sys.stderr)
             continue
         path = out_dir / f"{stem(result.path)}-{area}.png"
-        jobs.append((path, functools.partial(_draw_and_save, plotter, result, runs, path)))
+        jobs.append((area, path, functools.partial(_draw_and_save, plotter, result, runs, path, drawn is not None)))
     # Drawn on every CPU this process may use, as the report draws its figures: one area's figure
     # takes seconds, and scripts/run --quick has a minute in all.
     from flynn.report.model import draw_all
 
     written = []
-    for (path, _), (answer, error) in zip(jobs, draw_all([job for _, job in jobs])):
+    for (area, path, _), (answer, error) in zip(jobs, draw_all([job for _, _, job in jobs])):
         if error is not None:
             raise FlynnError(f"{path}: {error}")
         written.append(path)
+        if drawn is not None and answer is not None:
+            drawn[area] = answer
     return written
 
 
-def _draw_and_save(plotter: Plotter, result: Result, runs: list[Run], path: Path) -> str:
-    _save_atomic(_titled_emulated(plotter(result, runs), result), path)
-    return str(path)
+def _draw_and_save(plotter: Plotter, result: Result, runs: list[Run], path: Path, for_report: bool) -> bytes | None:
+    """Draws and saves one area's figure; with `for_report`, its PNG for the report too."""
+    figure = _titled_emulated(plotter(result, runs), result)
+    _save_atomic(figure, path)
+    if not for_report:
+        return None
+    from flynn.report.model import png
+
+    return png(figure)
 
 
 @entry_point

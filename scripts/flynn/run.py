@@ -517,7 +517,7 @@ def measure(out: Path, args: argparse.Namespace, extra: list[str],
     return Measured(out, document, results.from_document(out, document), other[0] if other else None)
 
 
-def write_report(result: results.Result) -> str:
+def write_report(result: results.Result, drawn: dict[str, bytes] | None = None) -> str:
     """The report of the result file beside it, with every benchmark's row in tables.md; the card."""
     # Imported here, not at the top: --help or a refused flag needs none of the report's matplotlib
     # and jinja2.
@@ -533,21 +533,23 @@ def write_report(result: results.Result) -> str:
         output.write_text_atomic(tables, summary.format_summary(result))
     except OSError as error:
         raise FlynnError(f"{tables}: cannot write it: {error.strerror or error}") from None
-    return output.report([result.path], folder)[2]
+    return output.report([result.path], folder, drawn=drawn)[2]
 
 
 def present(measured: Measured, lines: list[str] = ()) -> int:
     """The plots and the report of a written result, and what the terminal shows of them: the
     paths, then the card. 2 when the report cannot be built; the result and plots stay."""
     out = measured.out
-    plots = plot.write_plots(measured.result, out.parent)
+    # Each area's figure is drawn once, for its PNG and for the report.
+    drawn: dict[str, bytes] = {}
+    plots = plot.write_plots(measured.result, out.parent, drawn)
     print(f"result: {out}")
     for line in lines:
         print(line)
     print(f"plots: {' '.join(str(path) for path in plots) or 'none'}")
     sys.stdout.flush()
     try:
-        card = write_report(measured.result)
+        card = write_report(measured.result, drawn)
     except FlynnError as error:
         failed = str(error)
     except Exception as error:  # noqa: BLE001  (a broken reading must not cost the run its exit message)

@@ -548,6 +548,32 @@ def test_a_build_directory_of_a_moved_checkout_is_configured_again(
     assert (build_dir / "CMakeCache.txt").exists() and capsys.readouterr().err == ""
 
 
+def test_a_configured_build_directory_is_built_without_configuring_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_dir = tmp_path / "build"
+    build_dir.mkdir()
+    cache = (f"CMAKE_CACHEFILE_DIR:INTERNAL={build_dir}\nCMAKE_HOME_DIRECTORY:INTERNAL={build.REPO_ROOT}\n"
+             "CMAKE_BUILD_TYPE:STRING=Release\n")
+    (build_dir / "CMakeCache.txt").write_text(cache)
+    commands: list[list[str]] = []
+    monkeypatch.setattr(build, "BUILD_DIR", build_dir)
+    monkeypatch.setattr(build, "check", commands.append)
+    build.build()
+    assert [command[:2] for command in commands] == [["cmake", "--build"]]
+    # An option the cache does not hold yet, or another build type: configured first.
+    for options, text in ((["-DFLYNN_TESTS=ON"], cache), ([], cache.replace("Release", "Debug"))):
+        (build_dir / "CMakeCache.txt").write_text(text)
+        commands.clear()
+        build.build(options)
+        assert [command[:2] for command in commands] == [["cmake", "-S"], ["cmake", "--build"]]
+        assert options == [] or commands[0][-1] == "-DFLYNN_TESTS=ON"
+    (build_dir / "CMakeCache.txt").write_text(cache + "FLYNN_TESTS:BOOL=ON\n")
+    commands.clear()
+    build.build(["-DFLYNN_TESTS=ON"])
+    assert [command[:2] for command in commands] == [["cmake", "--build"]]
+
+
 @pytest.mark.parametrize(
     ("flags", "said"),
     [

@@ -8,7 +8,7 @@ import re
 import signal
 import tempfile
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -264,7 +264,7 @@ def _area_plotter(area: str) -> Callable[[Result, list[results.Run]], Figure] | 
 _JOBS: list[Callable[[], Any]] = []
 
 
-def _png(figure: Figure) -> bytes:
+def png(figure: Figure) -> bytes:
     with tempfile.SpooledTemporaryFile() as buffer:
         figure.savefig(buffer, format="png", dpi=PNG_DPI)
         buffer.seek(0)
@@ -275,7 +275,7 @@ def _draw_one(job: Callable[[], Any]) -> tuple[Any, str | None]:
     """A figure as PNG bytes (other answers as they are), or why it could not be drawn."""
     try:
         drawn = job()
-        return (_png(drawn) if isinstance(drawn, Figure) else drawn), None
+        return (png(drawn) if isinstance(drawn, Figure) else drawn), None
     except Exception as error:  # noqa: BLE001  (one broken figure must not cost the page)
         return None, _internal("drawing", error)
 
@@ -292,7 +292,7 @@ def _warm_up() -> None:
     axes.set_yscale("log")
     axes.plot([1, 10], [1, 100])
     axes.set_title("warm")
-    _png(figure)
+    png(figure)
 
 
 def _worker_signals() -> None:
@@ -350,7 +350,9 @@ def _warnings(columns: list[Column]) -> list[str]:
 
 
 def assemble(paths: Sequence[Path], options: ReadingOptions | None = None, readings: ModuleType | None = None,
-             with_history: bool = True, with_figures: bool = True) -> Report:
+             with_history: bool = True, with_figures: bool = True, drawn: Mapping[str, bytes] | None = None) -> Report:
+    """The report of `paths`. `drawn`: area figures of the first result drawn already (scripts/run's
+    plots), used as they are instead of drawn again."""
     if not paths:
         raise FlynnError("no result file given")
     options = options or ReadingOptions()
@@ -370,6 +372,9 @@ def assemble(paths: Sequence[Path], options: ReadingOptions | None = None, readi
             kinds.append(("roofline", column.label))
     if with_figures and first.result is not None:
         for area in first.areas:
+            if drawn is not None and area in drawn:
+                report.figures[area] = Picture(area, drawn[area])
+                continue
             jobs.append(_figure_job(area, first))
             kinds.append(("area", area))
     for (kind, title), (drawn, error) in zip(kinds, draw_all(jobs)):

@@ -2,7 +2,7 @@
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from flynn import results
@@ -47,11 +47,13 @@ def write(report: Report, out_dir: Path, formats: Sequence[str] = DEFAULT_FORMAT
 
 
 def report(paths: Sequence[Path], out_dir: Path, options: ReadingOptions | None = None,
-           formats: Sequence[str] = DEFAULT_FORMATS) -> tuple[Report, list[Path], str]:
+           formats: Sequence[str] = DEFAULT_FORMATS, drawn: Mapping[str, bytes] | None = None,
+           ) -> tuple[Report, list[Path], str]:
     """What scripts/report does, for a caller such as scripts/run: the report of these result
-    files written into out_dir, the files written, and the card to print."""
+    files written into out_dir, the files written, and the card to print. `drawn`: the first
+    result's area figures, drawn already (model.assemble)."""
     if out_dir.exists() and not out_dir.is_dir():
         raise FlynnError(f"--out {out_dir}: not a directory")
-    gathered = model.assemble(paths, options)
+    gathered = model.assemble(paths, options, drawn=drawn)
     written = write(gathered, out_dir, formats)
     return gathered, written, card.render(gathered, written)
