@@ -170,25 +170,36 @@ TEST(PerfCounters, MovingAThreadCountsItsMigration) {
   EXPECT_GE(reading[Event::cpu_migrations], 4);
 }
 
+// `pages` fresh pages, never touched (so each first touch faults once), unmapped on destruction.
+struct FreshPages {
+  const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  const std::size_t count;
+  void* memory;
+  explicit FreshPages(std::size_t pages)
+      : count(pages), memory(mmap(nullptr, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) {
+    // A transparent huge page would take 512 pages in one fault.
+    if (memory != MAP_FAILED) madvise(memory, count * page, MADV_NOHUGEPAGE);
+  }
+  ~FreshPages() {
+    if (memory != MAP_FAILED) munmap(memory, count * page);
+  }
+  void touch(std::size_t i, char value) const { static_cast<volatile char*>(memory)[i * page] = value; }
+};
+
 TEST(PerfCounters, TouchingFreshPagesCountsOneMinorFaultEach) {
   require_software(Event::minor_faults);
   if (IsSkipped()) return;
-  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
   constexpr std::size_t kPages = 512;
-  void* memory = mmap(nullptr, kPages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(memory, MAP_FAILED);
-  // A transparent huge page would take 512 pages in one fault.
-  madvise(memory, kPages * page, MADV_NOHUGEPAGE);
-  auto* bytes = static_cast<volatile char*>(memory);
+  const FreshPages pages(kPages);
+  ASSERT_NE(pages.memory, MAP_FAILED);
   ThreadCounters counters;
   counters.start();
-  for (std::size_t p = 0; p < kPages; ++p) bytes[p * page] = 1;
+  for (std::size_t p = 0; p < kPages; ++p) pages.touch(p, 1);
   const Reading first = counters.stop();
   // Touched again: no fault, the pages are there.
   counters.start();
-  for (std::size_t p = 0; p < kPages; ++p) bytes[p * page] = 2;
+  for (std::size_t p = 0; p < kPages; ++p) pages.touch(p, 2);
   const Reading again = counters.stop();
-  munmap(memory, kPages * page);
   ASSERT_TRUE(first.has(Event::minor_faults));
   EXPECT_GE(first[Event::minor_faults], kPages);
   EXPECT_LE(first[Event::minor_faults], kPages + 8);
@@ -207,12 +218,9 @@ double spin_for(double ns) {
 TEST(PerfCounters, IntervalsCountTheirOwnTimeAndLeaveOutWhatLiesBetween) {
   require_software(Event::task_clock_ns);
   if (IsSkipped()) return;
-  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
   constexpr int kIntervals = 400;
-  void* memory = mmap(nullptr, kIntervals * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(memory, MAP_FAILED);
-  madvise(memory, kIntervals * page, MADV_NOHUGEPAGE);
-  auto* bytes = static_cast<volatile char*>(memory);
+  const FreshPages pages(kIntervals);
+  ASSERT_NE(pages.memory, MAP_FAILED);
   IntervalCounters counters;
   counters.start();
   double inside_ns = 0;
@@ -222,10 +230,9 @@ TEST(PerfCounters, IntervalsCountTheirOwnTimeAndLeaveOutWhatLiesBetween) {
     counters.end();
     // Between intervals: as long again, and a fresh page's fault, neither of which may count.
     spin_for(50e3);
-    bytes[static_cast<std::size_t>(i) * page] = 1;
+    pages.touch(static_cast<std::size_t>(i), 1);
   }
   const Reading total = counters.stop();
-  munmap(memory, kIntervals * page);
   ASSERT_TRUE(total.has(Event::task_clock_ns));
   // Each interval's CPU time is its wall time (a little more: half of each read's own cost). A
   // group enabled and disabled around each interval reads a fraction of a percent of it here.
