@@ -76,6 +76,11 @@ def _configured(options: Sequence[str], build_dir: Path | None = None) -> bool:
     cached = _cached(build_dir or BUILD_DIR)
     if cached.get("CMAKE_BUILD_TYPE") != "Release":
         return False
+    # A package found missing (FindMPI's MPI_CXX_COMPILER-NOTFOUND, ...) is searched for again only
+    # by a configure: one installed since (libopenmpi-dev) must build its binary on the next run.
+    # CMake's own tools (CMAKE_DLLTOOL on Linux) are NOTFOUND on every configure.
+    if any(value.endswith("-NOTFOUND") for key, value in cached.items() if not key.startswith("CMAKE_")):
+        return False
     for option in options:
         if not option.startswith("-D") or "=" not in option:
             return False

@@ -572,6 +572,14 @@ def test_a_configured_build_directory_is_built_without_configuring_again(
     commands.clear()
     build.build(["-DFLYNN_TESTS=ON"])
     assert [command[:2] for command in commands] == [["cmake", "--build"]]
+    # A package the last configure did not find (Open MPI, installed since) is looked for again;
+    # CMake's own NOTFOUND tools are not a package.
+    for line, configured in (("MPI_CXX_COMPILER:FILEPATH=MPI_CXX_COMPILER-NOTFOUND\n", True),
+                             ("CMAKE_DLLTOOL:FILEPATH=CMAKE_DLLTOOL-NOTFOUND\n", False)):
+        (build_dir / "CMakeCache.txt").write_text(cache + line)
+        commands.clear()
+        build.build()
+        assert [command[:2] for command in commands] == ([["cmake", "-S"]] if configured else []) + [["cmake", "--build"]]
 
 
 @pytest.mark.parametrize(
