@@ -120,3 +120,13 @@ def test_a_migration_in_a_bound_team_fails_the_proof_only_where_a_place_is_one_c
         assert "migrations not checked: OMP_PLACES=cores on 4 PUs in 2 cores" in proof.trust.note
     else:
         assert "cpu_migrations_per_region 0.5" in proof.trust.note
+
+
+def test_migrations_unchecked_is_said_only_where_a_row_counted_them(fixtures: Path, tmp_path: Path) -> None:
+    # flynn_mpi alone: OMP_PLACES unset in its context, and no row with a team's migration count.
+    document = json.loads((fixtures / "mpi_2hosts_4ranks_real.json").read_text())
+    document["context"]["omp_places"] = "unset"
+    path = tmp_path / "mpi.json"
+    path.write_text(json.dumps(document))
+    proof = by_figure(read_all(results.load(path)), "trust")["perf_counters"]
+    assert proof.trust.status == "ok" and "migrations" not in (proof.trust.note or "")
