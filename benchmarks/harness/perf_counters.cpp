@@ -262,15 +262,21 @@ Group::Values Group::read_values() const {
   const std::uint64_t members = buffer[0];
   values.time_enabled = buffer[1];
   values.time_running = buffer[2];
-  // Never scheduled (the PMU was busy the whole time): nothing was measured.
-  if (values.time_running == 0) return values;
-  const double scale = static_cast<double>(values.time_enabled) / static_cast<double>(values.time_running);
   // The group's values come in the order the members were opened.
   std::size_t k = 0;
   for (std::size_t i = 0; i < fds_.size() && k < members; ++i) {
-    if (fds_[i] < 0) continue;
-    values.raw[i] = buffer[3 + k];
-    values.scaled[i] = static_cast<double>(buffer[3 + k++]) * scale;
+    if (fds_[i] >= 0) values.raw[i] = buffer[3 + k++];
+  }
+  return scale(std::move(values));
+}
+
+Group::Values Group::scale(Values values) {
+  values.scaled.assign(values.raw.size(), std::nullopt);
+  // Never scheduled (the PMU was busy the whole time): nothing was measured.
+  if (values.time_running == 0) return values;
+  const double factor = static_cast<double>(values.time_enabled) / static_cast<double>(values.time_running);
+  for (std::size_t i = 0; i < values.raw.size(); ++i) {
+    if (values.raw[i]) values.scaled[i] = static_cast<double>(*values.raw[i]) * factor;
   }
   return values;
 }
@@ -419,32 +425,32 @@ void ThreadCounters::start() {
 }
 
 Reading ThreadCounters::stop() {
+  // Hardware first: its read would otherwise count the software group's read.
+  Group::Values hardware = hardware_ ? hardware_->stop() : Group::Values{};
+  Group::Values software = software_ ? software_->stop() : Group::Values{};
+  return reading(software, hardware);
+}
+
+Reading ThreadCounters::reading(const Group::Values& software, const Group::Values& hardware) const {
   Reading reading;
   reading.threads = 1;
-  // Hardware first: its read would otherwise count the software group's read.
-  if (hardware_) {
-    const Group::Values values = hardware_->stop();
-    bool any = false;
-    for (std::size_t i = 0; i < hardware_events_.size(); ++i) {
-      if (!values.scaled[i]) continue;
-      const int k = static_cast<int>(hardware_events_[i]);
-      reading.present[k] = true;
-      reading.value[k] = *values.scaled[i];
-      any = true;
-    }
-    if (any) {
-      reading.hardware_running_fraction =
-          static_cast<double>(values.time_running) / static_cast<double>(values.time_enabled);
-    }
+  bool any = false;
+  for (std::size_t i = 0; i < hardware_events_.size() && i < hardware.scaled.size(); ++i) {
+    if (!hardware.scaled[i]) continue;
+    const int k = static_cast<int>(hardware_events_[i]);
+    reading.present[k] = true;
+    reading.value[k] = *hardware.scaled[i];
+    any = true;
   }
-  if (software_) {
-    const Group::Values values = software_->stop();
-    for (std::size_t i = 0; i < software_events_.size(); ++i) {
-      if (!values.scaled[i]) continue;
-      const int k = static_cast<int>(software_events_[i]);
-      reading.present[k] = true;
-      reading.value[k] = *values.scaled[i];
-    }
+  if (any) {
+    reading.hardware_running_fraction =
+        static_cast<double>(hardware.time_running) / static_cast<double>(hardware.time_enabled);
+  }
+  for (std::size_t i = 0; i < software_events_.size() && i < software.scaled.size(); ++i) {
+    if (!software.scaled[i]) continue;
+    const int k = static_cast<int>(software_events_[i]);
+    reading.present[k] = true;
+    reading.value[k] = *software.scaled[i];
   }
   return reading;
 }
@@ -459,39 +465,33 @@ ThreadCounters::Snapshot ThreadCounters::peek() const {
 
 namespace {
 
-// One group's counts between two reads into `reading`; false when no event of it was counted.
-bool add_between(const Group::Values& earlier, const Group::Values& later, const std::vector<Event>& events,
-                 Reading& reading) {
-  if (later.time_running <= earlier.time_running || later.raw.size() != events.size() ||
-      earlier.raw.size() != events.size()) {
-    return false;
-  }
-  const double scale = static_cast<double>(later.time_enabled - earlier.time_enabled) /
-                       static_cast<double>(later.time_running - earlier.time_running);
-  bool any = false;
-  for (std::size_t i = 0; i < events.size(); ++i) {
+// Adds what a group counted between two reads to `sum`: raw counts and both times, so that the
+// sum is scaled once (IntervalCounters::stop) over all of the intervals. An interval the PMU did
+// not schedule (time_running unchanged) adds its enabled time and no count, as a single long read
+// would have.
+void add_interval(const Group::Values& earlier, const Group::Values& later, Group::Values& sum) {
+  if (later.raw.size() != earlier.raw.size() || later.time_enabled < earlier.time_enabled) return;
+  if (sum.raw.empty()) sum.raw.assign(later.raw.size(), std::nullopt);
+  sum.time_enabled += later.time_enabled - earlier.time_enabled;
+  sum.time_running += later.time_running - earlier.time_running;
+  for (std::size_t i = 0; i < later.raw.size(); ++i) {
     if (!earlier.raw[i] || !later.raw[i] || *later.raw[i] < *earlier.raw[i]) continue;
-    const int k = static_cast<int>(events[i]);
-    reading.present[k] = true;
-    reading.value[k] = static_cast<double>(*later.raw[i] - *earlier.raw[i]) * scale;
-    any = true;
+    sum.raw[i] = sum.raw[i].value_or(0) + (*later.raw[i] - *earlier.raw[i]);
   }
-  return any;
 }
 
 }  // namespace
 
-Reading ThreadCounters::between(const Snapshot& earlier, const Snapshot& later) const {
-  Reading reading;
-  reading.threads = 1;
-  if (add_between(earlier.hardware, later.hardware, hardware_events_, reading)) {
-    const double ran = static_cast<double>(later.hardware.time_running - earlier.hardware.time_running);
-    reading.hardware_running_fraction = ran / static_cast<double>(later.hardware.time_enabled - earlier.hardware.time_enabled);
-  } else {
-    reading.hardware_running_fraction = 0;
-  }
-  add_between(earlier.software, later.software, software_events_, reading);
-  return reading;
+void IntervalCounters::end() {
+  const ThreadCounters::Snapshot now = counters_.peek();
+  add_interval(open_.software, now.software, software_);
+  add_interval(open_.hardware, now.hardware, hardware_);
+}
+
+Reading IntervalCounters::stop() {
+  counters_.stop();
+  if (software_.raw.empty() && hardware_.raw.empty()) return Reading{};
+  return counters_.reading(Group::scale(software_), Group::scale(hardware_));
 }
 
 TeamCounters::TeamCounters(const std::vector<pid_t>& tids) {

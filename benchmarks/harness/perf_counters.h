@@ -108,6 +108,8 @@ class Group {
   Values stop();
   // Reads without disabling: the counts so far (IntervalCounters takes differences of these).
   Values peek() const;
+  // `values` with `scaled` made from `raw` and the times (time_enabled / time_running).
+  static Values scale(Values values);
   // Reads without disabling; what stop() does besides the disable: the counters' own cost.
   bool read_raw(std::uint64_t* buffer, std::size_t words) const;
 
@@ -164,13 +166,13 @@ class ThreadCounters {
   void start();
   Reading stop();
 
-  // The counts so far, read without stopping, and what was counted between two such snapshots
-  // (hardware events scaled by that interval's own time enabled / time running).
+  // The counts so far, read without stopping (IntervalCounters sums intervals of these).
   struct Snapshot {
     Group::Values software, hardware;
   };
   Snapshot peek() const;
-  Reading between(const Snapshot& earlier, const Snapshot& later) const;
+  // Scaled group values (stop()'s, or an interval sum's) as a Reading of this thread's events.
+  Reading reading(const Group::Values& software, const Group::Values& hardware) const;
 
  private:
   void open(const std::vector<Event>& events, pid_t tid, bool inherit);
@@ -184,23 +186,22 @@ class ThreadCounters {
 // left out. The groups stay enabled from start() to stop() and each interval is the difference of
 // two reads: enabling and disabling a group around every interval instead loses the task clock
 // (Linux 6.18 here: 1000 intervals of 50 us read 0.13 ms of a 51 ms total). Half of each read's
-// own cost (perf_counters_read_ns) falls inside an interval.
+// own cost (perf_counters_read_ns) falls inside an interval. The intervals' raw counts and times
+// are summed and scaled once at the end: an interval of a few microseconds that a multiplexed PMU
+// did not schedule counts as such, not as a hole that drops the events.
 class IntervalCounters {
  public:
   IntervalCounters() = default;
   void start() { counters_.start(); }
   void begin() { open_ = counters_.peek(); }
-  void end() { total_ += counters_.between(open_, counters_.peek()); }
+  void end();
   // Stops counting; the sum over every interval ended so far.
-  Reading stop() {
-    counters_.stop();
-    return total_;
-  }
+  Reading stop();
 
  private:
   ThreadCounters counters_;
   ThreadCounters::Snapshot open_;
-  Reading total_;
+  Group::Values software_, hardware_;  // raw sums and times over the intervals
 };
 
 // Counters for several threads (a bound team, by thread id), summed on stop.

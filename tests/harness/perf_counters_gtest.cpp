@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <stdexcept>
 #include <thread>
 #include <variant>
@@ -207,12 +208,21 @@ TEST(PerfCounters, TouchingFreshPagesCountsOneMinorFaultEach) {
   EXPECT_EQ(first[Event::major_faults], 0);
 }
 
-// Spins for `ns` of wall time on the calling thread.
+// The calling thread's CPU time, as the kernel accounts it (task-clock's own clock).
+double thread_cpu_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) * 1e9 + static_cast<double>(now.tv_nsec);
+}
+
+// Spins for `ns` of wall time on the calling thread; the CPU time it got meanwhile (less than the
+// wall time where another process took the CPU).
 double spin_for(double ns) {
+  const double cpu = thread_cpu_ns();
   const auto begin = std::chrono::steady_clock::now();
   std::chrono::duration<double, std::nano> spun{0};
   while (spun.count() < ns) spun = std::chrono::steady_clock::now() - begin;
-  return spun.count();
+  return thread_cpu_ns() - cpu;
 }
 
 TEST(PerfCounters, IntervalsCountTheirOwnTimeAndLeaveOutWhatLiesBetween) {
@@ -234,13 +244,29 @@ TEST(PerfCounters, IntervalsCountTheirOwnTimeAndLeaveOutWhatLiesBetween) {
   }
   const Reading total = counters.stop();
   ASSERT_TRUE(total.has(Event::task_clock_ns));
-  // Each interval's CPU time is its wall time (a little more: half of each read's own cost). A
-  // group enabled and disabled around each interval reads a fraction of a percent of it here.
+  // Each interval's task clock is the CPU time the thread got in it (a little more: half of each
+  // read's own cost). A group enabled and disabled around each interval reads a fraction of a
+  // percent of it here.
   EXPECT_GE(total[Event::task_clock_ns], 0.8 * inside_ns);
   EXPECT_LE(total[Event::task_clock_ns], 1.5 * inside_ns);
   if (total.has(Event::minor_faults)) {
     EXPECT_LE(total[Event::minor_faults], 4);
   }
+}
+
+TEST(PerfCounters, ScalingMakesUpForTheTimeAMultiplexedGroupDidNotRun) {
+  Group::Values values;
+  values.raw = {std::uint64_t{1000}, std::nullopt};
+  values.time_enabled = 300;
+  values.time_running = 100;
+  const Group::Values scaled = Group::scale(values);
+  ASSERT_EQ(scaled.scaled.size(), 2u);
+  ASSERT_TRUE(scaled.scaled[0].has_value());
+  EXPECT_DOUBLE_EQ(*scaled.scaled[0], 3000.0);
+  EXPECT_FALSE(scaled.scaled[1].has_value());  // not opened: absent, not 0
+  // Never scheduled: nothing was measured, so nothing is claimed.
+  values.time_running = 0;
+  EXPECT_FALSE(Group::scale(values).scaled[0].has_value());
 }
 
 TEST(PerfCounters, InheritedCountersTakeInALiveThreadCreatedAfterThem) {
