@@ -82,6 +82,9 @@ std::map<std::string, std::string> machine_context(const Topology& topology) {
       {"kernel_release", std::string(uts.release)},
       {"thp_mode", bracketed_choice(first_line("/sys/kernel/mm/transparent_hugepage/enabled"))},
       {"cpu_governor", first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")},
+      // Automatic NUMA balancing samples a task's pages by unmapping them: the hinting faults it
+      // takes then are minor faults, inside a timed loop too (trust's proofs say so).
+      {"numa_balancing", first_line("/proc/sys/kernel/numa_balancing")},
       {"hypervisor", hypervisor()},
       {"clock_hz_estimate", std::to_string(estimated_clock_hz())},
       {"clock_estimate_method", kClockEstimateMethod},

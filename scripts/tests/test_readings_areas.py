@@ -130,3 +130,19 @@ def test_migrations_unchecked_is_said_only_where_a_row_counted_them(fixtures: Pa
     path.write_text(json.dumps(document))
     proof = by_figure(read_all(results.load(path)), "trust")["perf_counters"]
     assert proof.trust.status == "ok" and "migrations" not in (proof.trust.note or "")
+
+
+@pytest.mark.parametrize("balancing, nodes, named", [("1", "2", True), ("0", "2", False), ("1", "1", False)])
+def test_faults_in_a_timed_chase_fail_the_proof_and_name_numa_balancing_where_it_runs(
+        fixtures: Path, tmp_path: Path, balancing: str, nodes: str, named: bool) -> None:
+    document = json.loads((fixtures / "numa_real.json").read_text())
+    document["context"].update(perf_counters="software (hardware: no PMU, ENOENT)", numa_balancing=balancing,
+                               topology_numa_nodes=nodes)
+    for row in document["benchmarks"]:
+        if row["name"].startswith("numa/chase/"):
+            row["minor_faults_per_load"] = 0.001
+    path = tmp_path / "faulted.json"
+    path.write_text(json.dumps(document))
+    proof = by_figure(read_all(results.load(path)), "trust")["perf_counters"]
+    assert proof.trust.status == "unproven" and "minor_faults_per_load 0.001" in proof.trust.note
+    assert ("kernel.numa_balancing=1 on 2 nodes" in proof.trust.note) == named
