@@ -55,7 +55,8 @@ QUICK_AREA_FLAGS = {
 BASELINE_RUNS = 3
 BASELINE_REPETITIONS = 3
 # As --help names it: fixed at import, so that a test pointing RUNS_DIR elsewhere still gets help.
-_RUNS_SHOWN = machine.RUNS_DIR.relative_to(build.REPO_ROOT)
+_RUNS_SHOWN = (machine.RUNS_DIR.relative_to(build.REPO_ROOT) if machine.RUNS_DIR.is_relative_to(build.REPO_ROOT)
+               else machine.RUNS_DIR)
 # Google Benchmark flags that scripts/run sets itself, and its own flag to use instead.
 OWN_FLAGS = {
     "--benchmark_out": "--out FILE",

@@ -2,6 +2,7 @@ import base64
 import gzip
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,30 @@ def test_a_static_binary_loads_no_libraries() -> None:
     if not Path(vm.BUSYBOX).is_file():
         pytest.skip(f"no {vm.BUSYBOX} (package busybox-static)")
     assert vm.shared_libraries(Path(vm.BUSYBOX)) == []
+
+
+def test_a_guest_whose_kernel_stalls_is_ended_at_once_not_at_the_timeout(tmp_path: Path) -> None:
+    console = tmp_path / "console.log"
+    console.write_text("[   25.1] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [swapper/1:0]\n")
+    topology = vm.parse_spec("numa:2")
+    started = time.monotonic()
+    with subprocess.Popen(["sleep", "60"], stdout=subprocess.PIPE, text=True) as stuck:
+        with pytest.raises(vm.GuestHung, match="stalled \\('soft lockup' on the console\\)"):
+            vm._wait_for_guest(stuck, topology, console, timeout_s=60)
+        assert stuck.poll() is not None  # killed, not left running
+    assert time.monotonic() - started < 10
+    # A guest that powers off is waited for, whatever its console says later.
+    console.write_text("booting\n")
+    with subprocess.Popen(["echo", "powered off"], stdout=subprocess.PIPE, text=True) as done:
+        assert vm._wait_for_guest(done, topology, console, timeout_s=30).strip() == "powered off"
+    # And one that neither stalls nor ends hangs at the timeout.
+    with subprocess.Popen(["sleep", "60"], stdout=subprocess.PIPE, text=True) as quiet:
+        with pytest.raises(vm.GuestHung, match="still running after 2 s"):
+            vm._wait_for_guest(quiet, topology, console, timeout_s=2)
+
+
+def test_guest_commands_count_nothing_unless_they_ask() -> None:
+    plain = vm.with_guest_flags(vm.GuestCommand("numa", ["/bin/flynn_numa", "--benchmark_min_time=0.001"]))
+    assert plain.argv == ["/bin/flynn_numa", "--benchmark_min_time=0.001", "--flynn_counters=none"]
+    asked = vm.with_guest_flags(vm.GuestCommand("numa", ["/bin/flynn_numa", "--flynn_counters=software"]))
+    assert asked.argv == ["/bin/flynn_numa", "--flynn_counters=software"]
