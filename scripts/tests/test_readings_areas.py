@@ -102,18 +102,24 @@ def test_cpu_share_without_a_lone_row_says_why(fixtures: Path, tmp_path: Path) -
     assert share.value is None and "simd/" in share.trust.note
 
 
+def _counted_proof(fixture: Path, tmp_path: Path, prefix: str, counter: str, value: float, **context: str):
+    """The trust section's perf_counters finding of `fixture` as if software events counted and
+    every row under `prefix` carried `counter` = `value`, with `context` added."""
+    document = json.loads(fixture.read_text())
+    document["context"].update(perf_counters="software (hardware: no PMU, ENOENT)", **context)
+    for row in document["benchmarks"]:
+        if row["name"].startswith(prefix):
+            row[counter] = value
+    path = tmp_path / "counted.json"
+    path.write_text(json.dumps(document))
+    return by_figure(read_all(results.load(path)), "trust")["perf_counters"]
+
+
 @pytest.mark.parametrize("pus, expected", [("2", "unproven"), ("4", "ok")])
 def test_a_migration_in_a_bound_team_fails_the_proof_only_where_a_place_is_one_cpu(
         fixtures: Path, tmp_path: Path, pus: str, expected: str) -> None:
-    document = json.loads((fixtures / "mimd_real.json").read_text())
-    document["context"].update(perf_counters="software (hardware: no PMU, ENOENT)", omp_places="cores",
-                               topology_cores="2", topology_pus=pus)
-    for row in document["benchmarks"]:
-        if row["name"].startswith("mimd/compute/"):
-            row["cpu_migrations_per_region"] = 0.5
-    path = tmp_path / "migrated.json"
-    path.write_text(json.dumps(document))
-    proof = by_figure(read_all(results.load(path)), "trust")["perf_counters"]
+    proof = _counted_proof(fixtures / "mimd_real.json", tmp_path, "mimd/compute/", "cpu_migrations_per_region", 0.5,
+                           omp_places="cores", topology_cores="2", topology_pus=pus)
     assert proof.trust.status == expected
     if expected == "ok":
         # Two PUs per core: the team's place is a core, and a move between its siblings stays in it.
@@ -135,14 +141,7 @@ def test_migrations_unchecked_is_said_only_where_a_row_counted_them(fixtures: Pa
 @pytest.mark.parametrize("balancing, nodes, named", [("1", "2", True), ("0", "2", False), ("1", "1", False)])
 def test_faults_in_a_timed_chase_fail_the_proof_and_name_numa_balancing_where_it_runs(
         fixtures: Path, tmp_path: Path, balancing: str, nodes: str, named: bool) -> None:
-    document = json.loads((fixtures / "numa_real.json").read_text())
-    document["context"].update(perf_counters="software (hardware: no PMU, ENOENT)", numa_balancing=balancing,
-                               topology_numa_nodes=nodes)
-    for row in document["benchmarks"]:
-        if row["name"].startswith("numa/chase/"):
-            row["minor_faults_per_load"] = 0.001
-    path = tmp_path / "faulted.json"
-    path.write_text(json.dumps(document))
-    proof = by_figure(read_all(results.load(path)), "trust")["perf_counters"]
+    proof = _counted_proof(fixtures / "numa_real.json", tmp_path, "numa/chase/", "minor_faults_per_load", 0.001,
+                           numa_balancing=balancing, topology_numa_nodes=nodes)
     assert proof.trust.status == "unproven" and "minor_faults_per_load 0.001" in proof.trust.note
     assert ("kernel.numa_balancing=1 on 2 nodes" in proof.trust.note) == named
