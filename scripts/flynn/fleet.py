@@ -38,9 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flynn import areas
+from flynn import areas, arguments
 from flynn import results as flynn_results
-from flynn.errors import EXIT_BAD_INPUT, EXIT_FINDING, ArgumentParser, FlynnError, entry_point
+from flynn.errors import EXIT_FINDING, ArgumentParser, FlynnError, entry_point
 from flynn.findings import Finding, ReadingOptions
 from flynn.report import html as report_html
 from flynn.report import markdown as report_markdown
@@ -87,20 +87,10 @@ class Judgement:
     noisy: bool
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
-    return value
-
-
 def _non_negative(text: str) -> float:
     if text.strip() in ("0", "0.0"):
         return 0.0
-    return _positive(text)
+    return arguments.positive_number(text)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -109,7 +99,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("directory", type=Path, metavar="DIR", help="one result per node (flynn.sbatch writes them)")
     parser.add_argument("--baseline", default="median", metavar="NODE|median",
                         help="judge every node against this node's figures (default: the median of its peers)")
-    parser.add_argument("--threshold", type=_positive, default=DEFAULT_THRESHOLD, metavar="Z",
+    parser.add_argument("--threshold", type=arguments.positive_number, default=DEFAULT_THRESHOLD, metavar="Z",
                         help=f"deviations past which a node is an outlier (default {DEFAULT_THRESHOLD:g})")
     parser.add_argument("--min-spread-pct", type=_non_negative, default=DEFAULT_MIN_SPREAD_PCT, metavar="P",
                         help=f"the spread is never below P%% of the reference (default {DEFAULT_MIN_SPREAD_PCT:g})")
@@ -316,7 +306,7 @@ class Verdict:
 
 
 def _markdown_section(verdict: Verdict) -> str:
-    body = [f"## Fleet verdict", ""]
+    body = ["## Fleet verdict", ""]
     body += [f"- {report_markdown.cell(line)}" for line in verdict.lines()]
     if verdict.outliers:
         body += ["", "| figure | node | value | fleet median | deviation |", "|---|---|---|---|---|"]

@@ -21,7 +21,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from flynn import build, compare, machine, mpi_launch, names, perf_check, plot, results, summary, textsafe, vm
+from flynn import (
+    arguments, build, compare, machine, mpi_launch, names, perf_check, plot, results, summary, textsafe, vm,
+)
 from flynn.errors import EXIT_BAD_INPUT, EXIT_FINDING, ArgumentParser, FlynnError, entry_point
 
 # One binary per area; scripts/run runs those that are built, in this order.
@@ -80,16 +82,6 @@ class Binary:
     count: int
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}")
-    return value
-
-
 _OUTPUT_HELP = """\
 Beside the result FILE.json it writes the plots FILE-<area>.png and the folder FILE-report/
 with report.html (every figure read against its limit), report.md (the same as text) and
@@ -120,12 +112,12 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "--filter", metavar="REGEX", help="Google Benchmark's --benchmark_filter, e.g. '^ctxsw/pipe/'"
     )
     parser.add_argument(
-        "--repetitions", metavar="N", type=_positive,
+        "--repetitions", metavar="N", type=arguments.positive_int,
         help=f"repetitions per benchmark (default {DEFAULT_REPETITIONS}; 1 with --quick, "
         f"but {BASELINE_REPETITIONS} with --baseline, --against-baseline or --against-build)",
     )
     parser.add_argument(
-        "--runs", metavar="K", type=_positive,
+        "--runs", metavar="K", type=arguments.positive_int,
         help="invoke every binary K times, one after the other, and keep each invocation's repetitions "
         f"apart so that scripts/compare sees the drift between runs (default 1, {BASELINE_RUNS} with --baseline "
         "or --against-build)",

@@ -5,14 +5,13 @@ on a shared, noisy machine an attempt may be disturbed, so up to 3 attempts are 
 is printed. Exit 77 (skipped) with the reason where the hosts cannot be made."""
 
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from check_mpi import SKIPPED, TEST_HOSTS, mpirun, our_namespaces  # noqa: E402
+from check_mpi import TEST_HOSTS, HostsNotUp, hosts_up, mpirun, our_namespaces  # noqa: E402
 
 from flynn.mpi_launch import test_hosts_held  # noqa: E402
 
@@ -67,23 +66,17 @@ def main(argv: list[str]) -> int:
 
 
 def crosscheck(flynn: str, plain: str) -> int:
-    up = subprocess.run([str(TEST_HOSTS), "up", "2"], capture_output=True, text=True, timeout=60)
-    if up.returncode == SKIPPED:
-        print(up.stderr.strip())
-        return SKIPPED
     try:
-        if up.returncode != 0:
-            print(f"FAIL: test-hosts up 2: {up.stderr}", file=sys.stderr)
+        with hosts_up(2) as hostfile:
+            for _ in range(ATTEMPTS):
+                if attempt(flynn, plain, hostfile):
+                    return 0
+            print(f"FAIL: flynn_mpi and the plain ping-pong differ by more than {TOLERANCE:.0%} in {ATTEMPTS} attempts",
+                  file=sys.stderr)
             return 1
-        hostfile = subprocess.run([str(TEST_HOSTS), "hostfile"], capture_output=True, text=True, check=True).stdout.strip()
-        for _ in range(ATTEMPTS):
-            if attempt(flynn, plain, hostfile):
-                return 0
-        print(f"FAIL: flynn_mpi and the plain ping-pong differ by more than {TOLERANCE:.0%} in {ATTEMPTS} attempts",
-              file=sys.stderr)
-        return 1
+    except HostsNotUp as why:
+        return why.report()
     finally:
-        subprocess.run([str(TEST_HOSTS), "down"], timeout=60)
         if our_namespaces():
             print(f"FAIL: namespaces left: {our_namespaces()}", file=sys.stderr)
 

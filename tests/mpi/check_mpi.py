@@ -8,6 +8,7 @@ scripts/run --mpi does (flynn.mpi_launch), SIGKILLs rank 1 mid-run and checks th
 a bound with one `error:` line naming that rank and its host, and that no process of the run is
 left. Exit 77 (skipped) with the reason where the hosts cannot be made."""
 
+import contextlib
 import ctypes
 import json
 import os
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -141,21 +143,41 @@ def check_local(binary: str) -> int:
     return failures.exit_code()
 
 
-def check_hosts(binary: str, hosts: int) -> int:
-    up = subprocess.run([str(TEST_HOSTS), "up", str(hosts)], capture_output=True, text=True, timeout=60)
+class HostsNotUp(Exception):
+    """`test-hosts up` skipped (no namespaces here) or failed: the check's exit status, said."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+    def report(self) -> int:
+        print(str(self), file=sys.stderr if self.status != SKIPPED else sys.stdout)
+        return self.status
+
+
+@contextlib.contextmanager
+def hosts_up(count: int) -> Iterator[str]:
+    """`count` test hosts, up for the block; their hostfile. HostsNotUp where `up` skipped or
+    failed; `down` on every way out."""
+    up = subprocess.run([str(TEST_HOSTS), "up", str(count)], capture_output=True, text=True, timeout=60)
     if up.returncode == SKIPPED:
-        print(up.stderr.strip())
-        return SKIPPED
+        raise HostsNotUp(SKIPPED, up.stderr.strip())
     try:
         if up.returncode != 0:
-            print(f"FAIL: test-hosts up {hosts}: {up.stderr}", file=sys.stderr)
-            return 1
-        hostfile = subprocess.run([str(TEST_HOSTS), "hostfile"], capture_output=True, text=True, check=True).stdout.strip()
-        failures = Failures()
-        run_and_check(failures, [str(TEST_HOSTS), "exec"], ["--hostfile", hostfile], hosts, hosts, binary, *QUICK)
-        print(f"{binary}: {hosts} test hosts checked")
+            raise HostsNotUp(1, f"FAIL: test-hosts up {count}: {up.stderr}")
+        yield subprocess.run([str(TEST_HOSTS), "hostfile"], capture_output=True, text=True, check=True).stdout.strip()
     finally:
         subprocess.run([str(TEST_HOSTS), "down"], timeout=60)
+
+
+def check_hosts(binary: str, hosts: int) -> int:
+    failures = Failures()
+    try:
+        with hosts_up(hosts) as hostfile:
+            run_and_check(failures, [str(TEST_HOSTS), "exec"], ["--hostfile", hostfile], hosts, hosts, binary, *QUICK)
+            print(f"{binary}: {hosts} test hosts checked")
+    except HostsNotUp as why:
+        return why.report()
     failures.check(not our_namespaces(), f"namespaces left after down: {our_namespaces()}")
     return failures.exit_code()
 

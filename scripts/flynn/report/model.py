@@ -377,15 +377,15 @@ def assemble(paths: Sequence[Path], options: ReadingOptions | None = None, readi
                 continue
             jobs.append(_figure_job(area, first))
             kinds.append(("area", area))
-    for (kind, title), (drawn, error) in zip(kinds, draw_all(jobs)):
+    for (kind, title), (made, error) in zip(kinds, draw_all(jobs)):
         if kind == "history":
             if error is not None:
                 report.warnings.append(f"the machine's history could not be read: {error}")
-            report.history = drawn
+            report.history = made
         elif kind == "roofline":
-            report.rooflines.append(Picture(f"roofline of {title}", drawn, error))
-        elif drawn is not None or error is not None:
-            report.figures[title] = Picture(title, drawn, error)
+            report.rooflines.append(Picture(f"roofline of {title}", made, error))
+        elif made is not None or error is not None:
+            report.figures[title] = Picture(title, made, error)
     return report
 
 
