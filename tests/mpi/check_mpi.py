@@ -79,10 +79,15 @@ def check_results(failures: Failures, result: dict, listed: set[str], ranks: int
                            f"(perf_counters {context.get('perf_counters')!r})")
             if counted and parsed.kernel == "pingpong":
                 # Rank 0 sends and waits for the answer the whole round trip: at most its wall time
-                # on the CPU (plus half a counter read per iteration); Open MPI polls, so not far less.
+                # on the CPU (plus half a counter read per iteration). Open MPI polls, so with a CPU
+                # to itself it is not far less; where ranks outnumber the CPUs (4 test hosts on 2),
+                # the idle ranks' polling takes rank 0's CPU for most of the trip (15% seen), so
+                # there only some CPU time is asked for.
                 cpu, wall = run.get("task_clock_ns_per_message", 0), run["ns_per_message"]
-                failures.check(0.2 * wall <= cpu <= 1.5 * wall + 50,
-                               f"{name}: task_clock_ns_per_message {cpu:.0f} against ns_per_message {wall:.0f}")
+                low = 0.2 * wall if ranks <= len(os.sched_getaffinity(0)) else 0.01 * wall
+                failures.check(low <= cpu <= 1.5 * wall + 50,
+                               f"{name}: task_clock_ns_per_message {cpu:.0f} against ns_per_message {wall:.0f}"
+                               f" ({ranks} ranks on {len(os.sched_getaffinity(0))} CPU(s))")
         elif parsed.kernel == "hybrid":
             hybrid.add((int(p["ranks"]), int(p["threads"])))
             # Without OMP_PLACES no thread has a place: no threads_in_place_pct rather than a 0.
