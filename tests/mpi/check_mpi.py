@@ -52,6 +52,7 @@ def check_results(failures: Failures, result: dict, listed: set[str], ranks: int
     host_of = {r: context.get(f"mpi_host_rank_{r}") for r in range(ranks)}
     failures.check(all(host_of.values()), f"a rank without its host in the context: {host_of}")
     placements, collectives, hybrid, hybrid_skipped = set(), set(), set(), set()
+    cpu_shares = []
     for name, run in runs.items():
         parsed = parse(name)
         if parsed.kernel == "hybrid" and failures.not_measured(name, run):
@@ -85,6 +86,7 @@ def check_results(failures: Failures, result: dict, listed: set[str], ranks: int
                 # there only some CPU time is asked for.
                 cpu, wall = run.get("task_clock_ns_per_message", 0), run["ns_per_message"]
                 low = 0.2 * wall if ranks <= len(os.sched_getaffinity(0)) else 0.01 * wall
+                cpu_shares.append(cpu / wall)
                 failures.check(low <= cpu <= 1.5 * wall + 50,
                                f"{name}: task_clock_ns_per_message {cpu:.0f} against ns_per_message {wall:.0f}"
                                f" ({ranks} ranks on {len(os.sched_getaffinity(0))} CPU(s))")
@@ -111,6 +113,9 @@ def check_results(failures: Failures, result: dict, listed: set[str], ranks: int
                        f"2 threads on a test host's one CPU: run {sorted(hybrid)}, skipped {sorted(hybrid_skipped)}")
     pairs = {(int(parse(n).params["rank_a"]), int(parse(n).params["rank_b"])) for n in runs if "/pair_latency/" in n}
     failures.check(pairs == {(a, b) for a in range(ranks) for b in range(a + 1, ranks)}, f"pair_latency pairs {pairs}")
+    if cpu_shares:
+        print(f"rank 0's CPU time per ping-pong message: {100 * min(cpu_shares):.0f}% to "
+              f"{100 * max(cpu_shares):.0f}% of its wall time ({len(cpu_shares)} rows, {ranks} ranks)")
 
 
 def run_and_check(failures: Failures, launch: list[str], options: list[str], ranks: int, hosts: int, binary: str,
