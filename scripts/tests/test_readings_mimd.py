@@ -45,6 +45,26 @@ def test_compute_bound_fit_stops_at_the_core_count(tmp_path: Path) -> None:
     assert speedup.limit == 4 and speedup.ratio == pytest.approx(1 / (0.1 + 0.9 / 4) / 4)
 
 
+@pytest.mark.parametrize("law", ["strong", "weak"])
+def test_a_speedup_past_the_ideal_is_unstable_not_scaling(tmp_path: Path, law: str) -> None:
+    # 2.26x on 2 threads, as a quick run once read with 1 repetition: the 1-thread run was slowed.
+    benchmarks = []
+    for t, rate in ((1, 1e10), (2, 2.26e10)):
+        benchmarks += rows(f"mimd/compute/{law}/threads:{t}/real_time",
+                           {"flops_per_second": rate, "threads_in_place_pct": 100.0})
+    found = by_figure(read_all(write(tmp_path, "past.json", benchmarks)))
+    for figure in (f"compute/{law}/speedup", f"compute/{law}/serial_fraction"):
+        assert found[figure].trust.status == "unstable", figure
+        assert "2.26x on 2 threads is past the ideal 2x" in found[figure].trust.note
+    # Within 5% of the ideal it is scaling, read as such.
+    benchmarks = []
+    for t, rate in ((1, 1e10), (2, 2.08e10)):
+        benchmarks += rows(f"mimd/compute/{law}/threads:{t}/real_time",
+                           {"flops_per_second": rate, "threads_in_place_pct": 100.0})
+    found = by_figure(read_all(write(tmp_path, "near.json", benchmarks)))
+    assert found[f"compute/{law}/speedup"].trust.status == "ok"
+
+
 def test_the_figure_labels_no_serial_fraction_on_memory_bound_work(tmp_path: Path) -> None:
     result = _scaling(tmp_path)
     fig = mimd.figure(result, results.runs_by_area(result)["mimd"])

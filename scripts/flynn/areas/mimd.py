@@ -4,7 +4,7 @@ thread count that reaches it for memory-bound work (where a serial fraction mean
 OpenMP constructs' overheads in microseconds and in lost flops, and what a static schedule costs
 on an imbalanced loop; and its figure, which draws those readings."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from flynn import scaling
 from flynn.areas import counted
 from flynn.areas.common import Point, cores, finding, median, missing, points, si, time_median_ns, trust
-from flynn.findings import Ceiling, Finding, ReadingOptions, RooflinePoint
+from flynn.findings import Ceiling, Finding, ReadingOptions, RooflinePoint, Trust
 from flynn.results import Result, Run
 
 AREA = "mimd"
@@ -28,6 +28,9 @@ INTENSITY_TABLE = {"compute": 21 / 4}
 MEMORY_BOUND_BELOW = 1.0
 # The bandwidth ceiling counts as reached at this share of the best rate.
 CEILING_SHARE = 0.9
+# Compute-bound work in cache cannot run more than p times as fast on p threads: a speedup past
+# the ideal by more than this share says a run was disturbed, not that the kernel scaled.
+PAST_IDEAL = 1.05
 # A thread's place was not kept below this (threads_in_place_pct): the figure is not what it says.
 IN_PLACE_PCT = 100.0
 
@@ -157,6 +160,7 @@ def _scaling_readings(curve: Curve, n: int | None, options: ReadingOptions) -> l
         ))
         return found
     speedup = curve.rates[top] / base
+    past_ideal = _past_ideal(speedup, top)
     found.append(finding(
         AREA, f"{curve.kernel}/{curve.law}/speedup", f"{curve.kernel} {curve.law} speedup at {where}", speedup, "x",
         limit=float(top), limit_source=f"ideal: {top} threads on {n or '?'} cores (topology_cores, hwloc)",
@@ -166,7 +170,7 @@ def _scaling_readings(curve: Curve, n: int | None, options: ReadingOptions) -> l
                  if curve.law == "strong" else
                  f"a problem grown with the threads gets {speedup:.2f}x the work done per second on {top} threads "
                  f"(scaled speedup): {speedup / top:.0%} weak-scaling efficiency"),
-        trust=trust(runs, curve.rate_key, options, proof, failed),
+        trust=_disturbed(trust(runs, curve.rate_key, options, proof, failed), past_ideal),
         headline=curve.kernel == "compute" and curve.law == "strong",
     ))
     fitted = fit(curve, n)
@@ -180,11 +184,28 @@ def _scaling_readings(curve: Curve, n: int | None, options: ReadingOptions) -> l
             meaning=(f"{law}'s law fits {curve.kernel} with {fitted.serial_fraction:.1%} of the work serial"
                      + (f": at most {1 / fitted.serial_fraction:.0f}x on any number of cores"
                         if curve.law == "strong" and fitted.serial_fraction > 0.001 else "")),
-            trust=trust(runs, curve.rate_key, options, proof, failed,
-                        note="two points fit any serial fraction exactly: read it as one number" if len(counts) <= 2 else None),
+            trust=_disturbed(trust(runs, curve.rate_key, options, proof, failed,
+                                   note="two points fit any serial fraction exactly: read it as one number"
+                                   if len(counts) <= 2 else None), past_ideal),
             headline=curve.kernel == "compute" and curve.law == "strong",
         ))
     return found
+
+
+def _past_ideal(speedup: float, threads: int) -> str | None:
+    """Why a compute-bound speedup past the ideal cannot be read as scaling, or None."""
+    if speedup <= threads * PAST_IDEAL:
+        return None
+    return (f"{speedup:.2f}x on {threads} threads is past the ideal {threads}x, which compute-bound work cannot "
+            "pass: a run was disturbed (another process, or a clock that differed between them); "
+            "measure again with repetitions")
+
+
+def _disturbed(read: Trust, past_ideal: str | None) -> Trust:
+    """`read` as unstable where the speedup went past the ideal; a worse status is kept."""
+    if past_ideal is None or read.status != "ok":
+        return read
+    return replace(read, status="unstable", note="; ".join(part for part in (past_ideal, read.note) if part))
 
 
 def _overhead_readings(pts: list[Point], n: int | None, options: ReadingOptions) -> list[Finding]:
