@@ -11,12 +11,11 @@ import math
 import os
 import re
 import shutil
-import signal
 import subprocess
-import time
+import tempfile
 from pathlib import Path
 
-from flynn import locks
+from flynn import locks, sessions
 from flynn.errors import FlynnError
 
 TEST_HOSTS = Path(__file__).resolve().parents[1] / "lib" / "test-hosts"
@@ -26,6 +25,11 @@ _MAX_TEST_HOSTS = 64
 # How long mpirun gets to end its daemons and ranks after SIGTERM before they are killed.
 _GRACE_S = 5.0
 _INSTALL_HINT = "Debian: apt-get install openmpi-bin libopenmpi-dev"
+# ssh to a hostfile's hosts gives up on one that does not answer after this, where its own
+# default is the kernel's TCP connect timeout (about 2 minutes), and never asks for a password
+# (nobody is there to type it): Open MPI's plm_rsh_args, unless the caller set their own.
+SSH_CONNECT_TIMEOUT_S = 10
+SSH_ARGS = f"-o ConnectTimeout={SSH_CONNECT_TIMEOUT_S} -o BatchMode=yes"
 
 
 # The test hosts' names are the machine's (flynn-h1, ...), so one set exists at a time: every run
@@ -109,33 +113,6 @@ def _check_arguments(binary: Path, out_json: Path, extra: list[str], timeout_s: 
             raise FlynnError(f"{flag}: the result file is {out_json}, set by the MPI run")
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _end_group(process: subprocess.Popen[str]) -> None:
-    """mpirun, its daemons and its local ranks (its own session and process group): SIGTERM,
-    on which mpirun ends the remote ones too, then SIGKILL for whatever is left after the grace."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        if process.poll() is not None and not _group_alive(process.pid):
-            return
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            pass
-        deadline = time.monotonic() + _GRACE_S
-        while time.monotonic() < deadline:
-            if process.poll() is not None and not _group_alive(process.pid):
-                return
-            time.sleep(0.05)
-
-
 # mpirun's words for a rank that a signal ended (its banner puts them between dashed lines):
 # "mpirun noticed that process rank 1 with PID 2107 on node flynn-h2 exited on signal 9 (Killed)."
 _RANK_SIGNALLED = re.compile(r"process rank (?P<rank>\d+) with PID (?P<pid>\d+) on node (?P<host>\S+) "
@@ -146,6 +123,10 @@ _EXIT_CODE = re.compile(r"Exit code:\s*(?P<code>\d+)")
 # Google Benchmark's display of the context, which rank 0 prints on stderr before any failure.
 _CONTEXT_LINE = re.compile(r"^(?:[a-z0-9_]+: |\d{4}-\d\d-\d\dT|Running |Run on |Load Average|CPU Caches|  L\d |"
                            r"\*\*\*WARNING\*\*\*)")
+
+
+# ssh's own words where it could not start mpirun's daemon on a host (before mpirun's banner).
+_SSH_SAID = re.compile(r"^(?:ssh: .+|\S+: Permission denied.*|Host key verification failed\..*)$", re.M)
 
 
 def _error_line(stderr: str) -> str:
@@ -166,6 +147,11 @@ def _failure(hosts: str, returncode: int, stderr: str) -> str:
         name = f" ({match['name']})" if match["name"] else ""
         return (f"flynn_mpi on {hosts}: rank {match['rank']}{pid} on host {match['host']} died mid-run on "
                 f"signal {match['signal']}{name}; the other ranks were ended (mpirun exit {returncode})")
+    if said := _SSH_SAID.search(stderr):
+        line = said[0].strip()
+        silent = any(words in line for words in ("timed out", "No route to host", "Network is unreachable"))
+        what = "a host does not answer" if silent else "a host refused or could not be reached by ssh"
+        return f"flynn_mpi on {hosts}: {what} (mpirun could not start on every host): {line}"
     line = _error_line(stderr)
     if "error:" not in line and (rank := _RANK_NAME.search(stderr)) and (code := _EXIT_CODE.search(stderr)):
         return (f"flynn_mpi on {hosts}: rank {rank['rank']} exited with status {code['code']} before the others "
@@ -193,6 +179,7 @@ def run_mpi(binary: Path, hosts: str, out_json: Path, extra: list[str], timeout_
     elif mode == "hostfile":
         count = len(hostfile_hosts(what))  # type: ignore[arg-type]
         options = ["--hostfile", str(what), "--npernode", "1", "-np", str(count)]
+        env.setdefault("OMPI_MCA_plm_rsh_args", SSH_ARGS)
     else:
         with test_hosts_held(wait_s=min(600.0, timeout_s)):
             return _run_on_test_hosts(int(what), mpirun, binary, out_json, flags, env, timeout_s)  # type: ignore[arg-type]
@@ -216,20 +203,26 @@ def _run_on_test_hosts(count: int, mpirun: str, binary: Path, out_json: Path, fl
 
 def _run(hosts: str, launch: list[str], options: list[str], mpirun: str, binary: Path, out_json: Path,
          flags: list[str], env: dict[str, str], timeout_s: float) -> Path:
-    process = subprocess.Popen([*launch, mpirun, *options, str(binary), *flags], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
-    try:
-        _, stderr = process.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        _end_group(process)
-        raise FlynnError(f"flynn_mpi did not finish within {timeout_s:g} s on {hosts} (a host that does not "
-                         "answer, or a rank that stopped); its processes were ended") from None
-    except BaseException:
-        _end_group(process)
-        raise
-    _end_group(process)  # a rank left behind by a failed mpirun
-    if process.returncode != 0:
-        raise FlynnError(_failure(hosts, process.returncode, stderr))
+    # mpirun's stderr goes to a file, not a pipe: mpirun is then waited for without being reaped,
+    # so that its session (ssh included, which it moves to a group of its own) is ended by an id
+    # that is still ours.
+    with tempfile.TemporaryFile(mode="w+") as stderr_file:
+        process = subprocess.Popen([*launch, mpirun, *options, str(binary), *flags], stdout=subprocess.DEVNULL,
+                                   stderr=stderr_file, text=True, env=env, start_new_session=True)
+        try:
+            finished = sessions.wait_unreaped(process, timeout_s)
+        except BaseException:
+            sessions.end(process, _GRACE_S)
+            raise
+        # A rank or an ssh left behind by a failed mpirun has no reason to stay either.
+        returncode = sessions.end(process, _GRACE_S)
+        if not finished:
+            raise FlynnError(f"flynn_mpi did not finish within {timeout_s:g} s on {hosts} (a host that does not "
+                             "answer, or a rank that stopped); its processes were ended")
+        stderr_file.seek(0)
+        stderr = stderr_file.read()
+    if returncode != 0:
+        raise FlynnError(_failure(hosts, returncode, stderr))
     if not out_json.is_file():
         raise FlynnError(f"flynn_mpi on {hosts} exited 0 but wrote no {out_json}")
     return out_json

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from flynn import (
-    arguments, build, compare, machine, mpi_launch, names, perf_check, plot, results, summary, textsafe, vm,
+    arguments, build, compare, machine, mpi_launch, names, perf_check, plot, results, sessions, summary, textsafe,
+    vm,
 )
 from flynn.errors import EXIT_BAD_INPUT, EXIT_FINDING, ArgumentParser, FlynnError, entry_point
 
@@ -313,32 +314,13 @@ def run_in_group(command: list[str], **options: object) -> int:
     # stop it for writing its table to ours, and Ctrl-C reaches us alone, who then end it.
     process = subprocess.Popen(command, start_new_session=True, **options)
     try:
-        # Wait without reaping: while the leader is a zombie its pid, the group's id, stays ours,
-        # so the killpg below can only reach processes we started.
+        # Wait without reaping: while the leader is a zombie its pid, the session's id, stays
+        # ours, so ending the session can only reach processes we started.
         os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
     except BaseException:
-        _end_group(process, signal.SIGTERM)
+        sessions.end(process, _GRACE_S, signal.SIGTERM)
         raise
-    _end_group(process, signal.SIGKILL)  # what it left behind has no reason to stay
-    return process.wait()
-
-
-def _end_group(process: subprocess.Popen, first: int) -> None:
-    try:
-        os.killpg(process.pid, first)
-    except (ProcessLookupError, PermissionError):
-        pass
-    if first != signal.SIGKILL:
-        deadline = time.monotonic() + _GRACE_S
-        while time.monotonic() < deadline:
-            if os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None:
-                break
-            time.sleep(0.02)
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        process.wait()
+    return sessions.end(process, _GRACE_S, signal.SIGKILL)  # what it left behind has no reason to stay
 
 
 def run_all(binaries: list[Binary], args: argparse.Namespace, extra: list[str],

@@ -1,8 +1,11 @@
 """flynn.mpi_launch: bad input is one FlynnError line before anything starts, and a run that
 exceeds its wall-clock limit ends with every process it started gone."""
 
+import os
 import shutil
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -139,6 +142,102 @@ def test_a_failing_rank_is_one_line(tmp_path: Path) -> None:
         run_mpi(binary, "local", tmp_path / "out.json", [], 60)
     assert "error: something is wrong" in one_line(error) and "exit" in one_line(error)
     assert not (tmp_path / "out.json").exists()
+
+
+def _executable(path: Path, text: str) -> Path:
+    path.write_text(text)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def _gone(pid: int) -> bool:
+    return not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+@pytest.mark.skipif(shutil.which("mpirun") is None, reason="Open MPI (openmpi-bin) is not installed")
+def test_a_host_whose_ssh_hangs_is_ended_with_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """mpirun moves each ssh it starts to a process group of its own: ending mpirun's group alone
+    left a hung ssh running after the run had been ended. It is ended with mpirun's session."""
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    agent = _executable(tmp_path / "ssh", f"#!/bin/sh\necho $$ > {pids}/$$\nexec sleep 300\n")
+    monkeypatch.setenv("OMPI_MCA_plm_rsh_agent", str(agent))
+    binary = _executable(tmp_path / "flynn_mpi", "#!/bin/sh\nexec sleep 300\n")
+    hostfile = tmp_path / "hosts"
+    hostfile.write_text("localhost\nflynn-silent\n")
+    start = time.monotonic()
+    with pytest.raises(FlynnError) as error:
+        run_mpi(binary, str(hostfile), tmp_path / "out.json", [], 3)
+    assert "did not finish within 3 s" in one_line(error)
+    assert time.monotonic() - start < 3 + 2 * mpi_launch._GRACE_S + 5
+    started = [int(p.name) for p in pids.iterdir()]
+    assert len(started) == 1, started  # one ssh, to flynn-silent; localhost is mpirun's own
+    assert _gone(started[0]), f"the ssh to the silent host (pid {started[0]}) outlived the run"
+
+
+@pytest.mark.skipif(shutil.which("mpirun") is None, reason="Open MPI (openmpi-bin) is not installed")
+def test_a_host_that_does_not_answer_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ssh's own words for a host that timed out, and the time-out that flynn gives ssh."""
+    agent = _executable(tmp_path / "ssh", f'#!/bin/sh\necho "$@" > {tmp_path}/args\n'
+                        'echo "ssh: connect to host flynn-silent port 22: Connection timed out" >&2\nexit 255\n')
+    monkeypatch.setenv("OMPI_MCA_plm_rsh_agent", str(agent))
+    monkeypatch.delenv("OMPI_MCA_plm_rsh_args", raising=False)
+    binary = _executable(tmp_path / "flynn_mpi", "#!/bin/sh\nexec sleep 300\n")
+    hostfile = tmp_path / "hosts"
+    hostfile.write_text("localhost\nflynn-silent\n")
+    start = time.monotonic()
+    with pytest.raises(FlynnError) as error:
+        run_mpi(binary, str(hostfile), tmp_path / "out.json", [], 60)
+    line = one_line(error)
+    assert "a host does not answer" in line and "flynn-silent" in line, line
+    assert time.monotonic() - start < 30
+    args = (tmp_path / "args").read_text()
+    assert f"-o ConnectTimeout={mpi_launch.SSH_CONNECT_TIMEOUT_S} -o BatchMode=yes" in args, args
+
+
+# A host that takes packets and never answers, with nothing sent off this machine: in a network
+# namespace of its own with no way out, an address whose neighbour entry names a MAC that no
+# interface has, so the SYNs are dropped in silence (this kernel has no dummy interfaces).
+SILENT_HOST = "10.213.250.2"
+SILENT_NET = (f"ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 10.213.250.1/24 dev v0 "
+              f"&& ip link set v0 up && ip link set v1 up "
+              f"&& ip neigh add {SILENT_HOST} lladdr 02:00:00:00:00:02 dev v0 nud permanent")
+RUN_MPI = """import sys
+from pathlib import Path
+from flynn import mpi_launch
+from flynn.errors import FlynnError
+try:
+    mpi_launch.run_mpi(Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), [], 60)
+except FlynnError as error:
+    print(error)
+"""
+
+
+@pytest.mark.skipif(shutil.which("mpirun") is None or shutil.which("ssh") is None or shutil.which("unshare") is None,
+                    reason="needs Open MPI (openmpi-bin), ssh (openssh-client) and unshare (util-linux)")
+@pytest.mark.skipif(os.geteuid() != 0, reason="a network namespace of its own needs root")
+def test_a_silent_host_fails_after_sshs_connect_timeout(tmp_path: Path) -> None:
+    """Real ssh to a host that drops every packet: the run ends after flynn's ConnectTimeout (the
+    kernel's own TCP timeout is about 2 minutes) with ssh's words, and no process is left."""
+    binary = _executable(tmp_path / "flynn_mpi", "#!/bin/sh\nexec sleep 300\n")
+    hostfile = tmp_path / "hosts"
+    hostfile.write_text(f"localhost\n{SILENT_HOST}\n")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OMPI_MCA_plm_rsh")}
+    env["PYTHONPATH"] = str(Path(mpi_launch.__file__).resolve().parents[1])
+    start = time.monotonic()
+    done = subprocess.run(["unshare", "-n", "sh", "-c", f'{SILENT_NET} && exec "$0" -c "$1" "$2" "$3" "$4"',
+                           sys.executable, RUN_MPI, str(binary), str(hostfile), str(tmp_path / "out.json")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    took = time.monotonic() - start
+    if done.returncode != 0 and "Operation not permitted" in done.stderr:
+        pytest.skip(f"no network namespace here: {done.stderr.strip()}")
+    line = done.stdout.strip()
+    assert done.returncode == 0 and "\n" not in line, (done.returncode, done.stdout, done.stderr)
+    assert "a host does not answer" in line and f"connect to host {SILENT_HOST} port 22: Connection timed out" in line
+    timeout = mpi_launch.SSH_CONNECT_TIMEOUT_S
+    assert timeout - 1 <= took <= timeout + 15, f"ended after {took:.1f} s, ssh's ConnectTimeout is {timeout} s"
+    leftover = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout.split()
+    assert not [pid for pid in leftover if not _gone(int(pid))], leftover
 
 
 def test_the_test_hosts_are_held_by_one_run_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
