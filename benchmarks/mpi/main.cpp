@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,10 +39,37 @@ std::string output_refusal(int argc, char** argv) {
   const std::string directory = slash == std::string::npos ? "." : slash == 0 ? "/" : target.substr(0, slash);
   struct stat info {};
   if (stat(target.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) return "--benchmark_out=" + target + " is a directory";
+  if (stat(target.c_str(), &info) != 0 && lstat(target.c_str(), &info) == 0) {
+    return "--benchmark_out=" + target + " is a symlink to a missing file";
+  }
   if (access(directory.c_str(), W_OK | X_OK) != 0) {
     return "--benchmark_out=" + target + ": its directory " + directory + " is missing or not writable";
   }
   return {};
+}
+
+// Google Benchmark 1.7.1's reading of a bool flag's value (IsTruthyFlagValue): empty is true.
+bool truthy(std::string value) {
+  for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (value.size() == 1) return std::isalnum(static_cast<unsigned char>(value[0])) && value != "0" && value != "f" && value != "n";
+  return value != "false" && value != "no" && value != "off";
+}
+
+// Why the run order would differ across ranks, or empty. Random interleaving shuffles each
+// process's order with its own std::random_device: the ranks would enter different benchmarks,
+// and their collectives would not meet (a hang, or figures of mismatched loops).
+std::string order_refusal(int argc, char** argv) {
+  const std::string flag = "--benchmark_enable_random_interleaving";
+  bool shuffled = false;
+  if (const char* variable = std::getenv("BENCHMARK_ENABLE_RANDOM_INTERLEAVING")) shuffled = truthy(variable);
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view argument(argv[i]);
+    if (argument == flag) shuffled = true;
+    if (argument.starts_with(flag + "=")) shuffled = truthy(std::string(argument.substr(flag.size() + 1)));
+  }
+  if (!shuffled) return {};
+  return flag + ": every process would shuffle its own order, and the ranks' loops would not meet; "
+         "flynn_mpi runs its benchmarks in one order on every rank";
 }
 
 }  // namespace
@@ -62,6 +90,12 @@ int main(int argc, char** argv) {
   }
   // Only rank 0 writes the result file, so only it could find its directory unwritable, after
   // the others had entered the first benchmark's loop: checked here, and agreed.
+  // The arguments agree, so every rank finds the same here.
+  if (const std::string order = order_refusal(argc, argv); !order.empty()) {
+    if (rank == 0) std::fprintf(stderr, "%s: error: %s\n", argv[0], order.c_str());
+    MPI_Finalize();
+    return 2;
+  }
   const std::string refusal = rank == 0 ? output_refusal(argc, argv) : std::string();
   int refused = refusal.empty() ? 0 : 1;
   MPI_Bcast(&refused, 1, MPI_INT, 0, MPI_COMM_WORLD);

@@ -294,6 +294,9 @@ class Verdict:
                            f"fleet median {_number(item.fleet_median)}, reference {_number(item.reference)}, "
                            f"deviation {_deviation(item.deviation)} (spread {_number(item.spread)})"
                            + (" [noisy]" if item.noisy else ""))
+        elif self.failed or self.lacking:
+            out.append(f"no outlier among the nodes judged, but the fleet is not uniform: "
+                       f"{len(self.failed)} node(s) failed, {len(self.lacking)} lack readings the others have")
         else:
             out.append("the fleet is uniform: no node is an outlier")
         for item in self.noisy:
@@ -382,7 +385,8 @@ def main(argv: list[str]) -> int:
     for line in verdict.lines():
         print(printable(line))
     print("wrote " + ", ".join(str(path) for path in written))
-    return EXIT_FINDING if outliers else 0
+    # A node that failed, or lacks what its peers measured, is a finding as much as an outlier.
+    return EXIT_FINDING if outliers or failed or lacking else 0
 
 
 if __name__ == "__main__":

@@ -138,9 +138,20 @@ def test_a_node_missing_an_area_is_said_and_the_rest_judged(tmp_path, capsys):
     documents["n4-7"] = node_document("n4", JITTER[3], simd=False)
     directory = write_fleet(tmp_path / "fleet", documents)
     status, out, err = run(directory, capsys=capsys)
-    assert status == 0, out + err
+    assert status == 1, out + err
     missing = [line for line in out.splitlines() if line.startswith("missing ")]
     assert missing and missing[0].startswith("missing n4:") and "simd/fma_peak" in missing[0], out
+    assert not outlier_lines(out) and "not uniform: 0 node(s) failed, 1 lack readings" in out, out
+
+
+def test_a_failed_node_alone_is_a_finding(tmp_path, capsys):
+    documents = uniform(3)
+    directory = write_fleet(tmp_path / "fleet", documents)
+    (directory / "n4-7.failed").write_text("scripts/run exited 1")
+    status, out, err = run(directory, capsys=capsys)
+    assert status == 1, out + err
+    assert not outlier_lines(out) and any(line.startswith("FAILED n4:") for line in out.splitlines()), out
+    assert "not uniform: 1 node(s) failed" in out, out
 
 
 def test_mixed_min_times_are_refused_with_what_differs(tmp_path, capsys):

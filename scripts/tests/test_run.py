@@ -625,6 +625,34 @@ def test_flynn_mpi_runs_under_mpirun_on_two_local_ranks(bin_dir: Path, fixtures:
     assert "MIMD across machines" in capfd.readouterr().out
 
 
+def test_random_interleaving_reaches_every_area_but_flynn_mpi(bin_dir: Path, fixtures: Path, tmp_path: Path,
+                                                              capfd) -> None:
+    """Each rank would shuffle its own order (flynn_mpi refuses it): the others get the flag."""
+    import shutil
+
+    if shutil.which("mpirun") is None:
+        pytest.skip("mpirun is not installed (openmpi-bin): flynn_mpi cannot be started")
+    mpi_log = _install(bin_dir, "flynn_mpi", fixtures / "mpi_2hosts_4ranks_real.json")
+    ctxsw_log = _install(bin_dir, "flynn_ctxsw", fixtures / "ctxsw_small.json")
+    out = tmp_path / "runs" / "r.json"
+    shuffle = "--benchmark_enable_random_interleaving=true"
+    assert run.main(["--quick", "--out", str(out), "--", shuffle]) == 0
+    assert shuffle in ctxsw_log.read_text().splitlines()
+    assert "random_interleaving" not in mpi_log.read_text()
+    assert "is not passed to flynn_mpi" in capfd.readouterr().err
+
+
+def test_a_filter_for_names_only_the_hosts_have_still_runs_flynn_mpi(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listed on 2 local ranks, flynn_mpi has no cross-host pair; on hosts it may."""
+    monkeypatch.setattr(run, "AREAS", [("ctxsw", "flynn_ctxsw"), ("mpi", "flynn_mpi")])
+    monkeypatch.setattr(run.Path, "is_file", lambda path: True)
+    monkeypatch.setattr(run.shutil, "which", lambda name: "/usr/bin/mpirun")
+    monkeypatch.setattr(run, "count", lambda path, pattern, flags, extra=(): 0)
+    assert [b.area for b in run.selected("cross_host", True, [], "test:4")] == ["mpi"]
+    assert run.selected("cross_host", True, [], None) == []
+    assert run.selected("cross_host", True, [], "local") == []
+
+
 def test_no_build_runs_what_is_built_without_building(bin_dir: Path, fixtures: Path, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build, "build", lambda options=(): pytest.fail("built under --no-build"))

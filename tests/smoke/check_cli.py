@@ -7,6 +7,7 @@ after a refusal (rank 0's error line is flynn_mpi's own) is left out."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -53,9 +54,11 @@ def without_mpirun_banner(done: subprocess.CompletedProcess) -> subprocess.Compl
     return subprocess.CompletedProcess(done.args, done.returncode, done.stdout, "".join(lines[:cut]))
 
 
-def cli(binary: str, *flags: str) -> subprocess.CompletedProcess:
-    command, env = launched(binary)
-    return without_mpirun_banner(subprocess.run([*command, *flags], capture_output=True, text=True, env=env,
+def cli(binary: str, *flags: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    command, launch_env = launched(binary)
+    if env:
+        launch_env = {**(launch_env or os.environ), **env}
+    return without_mpirun_banner(subprocess.run([*command, *flags], capture_output=True, text=True, env=launch_env,
                                                 timeout=120))
 
 
@@ -68,10 +71,11 @@ def listed(binary: str) -> list[str]:
     return [line for line in done.stdout.splitlines() if line]
 
 
-def refused_flags(binary: str, *flags: str) -> subprocess.CompletedProcess:
+def refused_flags(binary: str, *flags: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     if os.path.basename(binary) != "flynn_mpi":
+        assert not env, "the environment is only passed to flynn_mpi's mpirun"
         return refusal(binary, *flags)
-    return cli(binary, "--benchmark_list_tests", *flags)
+    return cli(binary, "--benchmark_list_tests", *flags, env=env)
 
 
 def check_output_file(binary: str, failures: Failures) -> None:
@@ -182,6 +186,23 @@ def main(binaries: list[str]) -> int:
             failures.refused(done, f"{binary} {flag}")
             last = (done.stderr.strip().splitlines() or [""])[-1]
             failures.check(named in last, f"{binary} {flag}: the error does not name {named}: {last!r}")
+        if mpi:
+            # Each rank would shuffle its own order: refused before any loop, bare and in the
+            # environment alike; and a result file only rank 0 would find unwritable.
+            dangling = Path(tempfile.mkdtemp(prefix="flynn-cli-")) / "dangling.json"
+            dangling.symlink_to(dangling.parent / "missing")
+            for flags, env, named in (
+                (["--benchmark_enable_random_interleaving"], {}, "would shuffle its own order"),
+                ([], {"BENCHMARK_ENABLE_RANDOM_INTERLEAVING": "true"}, "would shuffle its own order"),
+                ([f"--benchmark_out={dangling}"], {}, "is a symlink to a missing file"),
+            ):
+                done = refused_flags(binary, *flags, env=env)
+                failures.refused(done, f"{binary} {flags} {env}")
+                last = (done.stderr.strip().splitlines() or [""])[-1]
+                failures.check(named in last, f"{binary} {flags} {env}: {last!r}")
+            shutil.rmtree(dangling.parent)
+            failures.check(refused_flags(binary, "--benchmark_enable_random_interleaving=false").returncode == 0,
+                           f"{binary}: --benchmark_enable_random_interleaving=false refused")
         if os.path.basename(binary) == "flynn_ctxsw":
             check_output_file(binary, failures)
         check_counters_flag(binary, failures, refusals=not mpi)
