@@ -252,10 +252,17 @@ def count(path: Path, pattern: str | None, flags: list[str], extra: list[str] = 
     mpi = path.name == "flynn_mpi"
     launch, env = mpi_launch.local_command(path) if mpi else ([str(path)], None)
     command = [*launch, "--benchmark_list_tests", *_filter_flags(pattern), *flags, *(mpi_extra(extra) if mpi else extra)]
+    # A session of its own, ended whole if the listing hangs: mpirun's ranks with it.
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                               start_new_session=True)
     try:
-        completed = subprocess.run(command, capture_output=True, text=True, check=False, env=env, timeout=120)
-    except subprocess.TimeoutExpired:
-        raise BinaryFailed(f"`{shlex.join(command)}` did not list its benchmarks within 120 s") from None
+        stdout, stderr = process.communicate(timeout=120)
+    except BaseException as error:
+        sessions.end(process, _GRACE_S)
+        if isinstance(error, subprocess.TimeoutExpired):
+            raise BinaryFailed(f"`{shlex.join(command)}` did not list its benchmarks within 120 s") from None
+        raise
+    completed = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     if completed.returncode == EXIT_BAD_INPUT and pattern is not None and "matches no benchmark" in completed.stderr:
         # The harness refuses a filter that matches none of its benchmarks; for the listing that is
         # a binary the run leaves out, not bad input (a --filter of one area matches in one binary).

@@ -13,6 +13,7 @@ build a directory that is not the one being tested."""
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -129,6 +130,9 @@ LOCK_WAIT_S = 200
 
 
 def main() -> int:
+    # SIGTERM (a test runner ending it) unwinds through the `finally` that stops the cluster; a
+    # SIGKILL cannot, and the next `test-slurm up` stops a cluster whose maker is gone.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     # The test cluster's ports are fixed: one run of this test at a time on the machine, across
     # ctest invocations and sessions (RESOURCE_LOCK holds within one ctest only).
     try:
