@@ -224,5 +224,8 @@ def _run(hosts: str, launch: list[str], options: list[str], mpirun: str, binary:
     if returncode != 0:
         raise FlynnError(_failure(hosts, returncode, stderr))
     if not out_json.is_file():
-        raise FlynnError(f"flynn_mpi on {hosts} exited 0 but wrote no {out_json}")
+        # Rank 0 writes the result, and mpirun puts it on the hostfile's first host.
+        where = ("; rank 0 writes it, on the hostfile's first host: list this machine first, or give a "
+                 "directory every host shares" if not launch and "--hostfile" in options else "")
+        raise FlynnError(f"flynn_mpi on {hosts} exited 0 but wrote no {out_json}{where}")
     return out_json

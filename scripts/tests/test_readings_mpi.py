@@ -74,12 +74,54 @@ def test_the_figure_draws_both_placements_and_says_what_the_run_lacks(fixtures: 
 
     result = results.load(fixtures / "mpi_2hosts_4ranks_real.json")
     figure = mpi_area.figure(result, results.runs_by_area(result)["mpi"])
-    latency, bandwidth, pairs, collectives = figure.axes[:4]
+    latency, bandwidth, pairs, pair_bandwidth, collectives = figure.axes[:5]
     assert sorted(line.get_label() for line in latency.get_lines()) == ["cross host", "same host (shared memory)"]
     # Every drawn size is positive: a 0-byte message cannot sit on the log axis.
     assert all(min(line.get_xdata()) >= 1 for line in latency.get_lines())
     assert any(line.get_label() == "cross host" for line in bandwidth.get_lines())
     # This run measured no pair matrix: the panel says so instead of drawing an empty grid.
     assert [text.get_text() for text in pairs.texts] == ["not in this run"]
+    assert [text.get_text() for text in pair_bandwidth.texts] == ["not in this run"]
     assert "allreduce" in [line.get_label() for line in collectives.get_lines()]
     assert "2 host(s) (flynn-h1, flynn-h2)" in figure._suptitle.get_text()
+
+
+def _pair_rows(ranks: list[int], template: dict) -> list[dict]:
+    rows = []
+    for a in ranks:
+        for b in ranks:
+            if a < b:
+                for kernel, tail, counter, value in (
+                        ("pair_latency", "blocking", "ns_per_message", 1000.0 * (1 + a + b)),
+                        ("pair_bandwidth", "nonblocking/window:64", "bytes_per_second", 1e9 / (1 + a + b))):
+                    row = dict(template, **{counter: value})
+                    row["name"] = row["run_name"] = (f"mpi/{kernel}/{tail}/placement:cross_host/rank_a:{a}/rank_b:{b}/"
+                                                     f"bytes:8/manual_time")
+                    rows.append(row)
+    return rows
+
+
+def test_both_pair_matrices_are_drawn_over_the_ranks_the_rows_name(fixtures: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Latency and bandwidth, each a grid of the ranks named: a row naming rank 1000000000 (result
+    files are untrusted) adds one rank to the grid, not a billion."""
+    from flynn.areas import mpi as mpi_area
+
+    doc = json.loads((fixtures / REAL).read_text())
+    template = {k: v for k, v in doc["benchmarks"][0].items() if k not in ("ns_per_message", "bytes_per_second")}
+    doc["benchmarks"] += _pair_rows([0, 1, 2, 3, 1000000000], template)
+    path = tmp_path / "pairs.json"
+    path.write_text(json.dumps(doc))
+    result = results.load(path)
+    figure = mpi_area.figure(result, results.runs_by_area(result)["mpi"])
+    pair_latency, pair_bandwidth = figure.axes[2:4]
+    for ax, corner in ((pair_latency, 2.0), (pair_bandwidth, 0.5)):  # rank 0 with rank 1: 1 + 0 + 1
+        (image,) = ax.get_images()
+        grid = image.get_array()
+        assert grid.shape == (5, 5)
+        assert grid[0, 1] == pytest.approx(corner) and grid[1, 0] == pytest.approx(corner)
+    assert "8 B latency (us)" in pair_latency.get_title() and "8 B bandwidth (GB/s)" in pair_bandwidth.get_title()
+    # Past the bound, the panel says so rather than drawing.
+    monkeypatch.setattr(mpi_area, "MAX_PAIR_RANKS", 4)
+    figure = mpi_area.figure(result, results.runs_by_area(result)["mpi"])
+    assert [text.get_text() for text in figure.axes[2].texts] == ["5 ranks: more than the 4 drawn"]

@@ -8,7 +8,7 @@ import math
 
 from typing import TYPE_CHECKING
 
-from flynn.areas.common import Point, finding, median, missing, points, trust
+from flynn.areas.common import Point, finding, median, missing, points, size_text, trust
 from flynn.findings import Finding, ReadingOptions
 from flynn.results import Result, Run
 
@@ -183,36 +183,57 @@ def _bandwidth_panel(ax: "Axes", pts: list[Point]) -> None:
     _finish_size_panel(ax, title, "GB/s (dotted: the size reaching half the peak)", drawn)
 
 
-def _pair_panel(fig: "Figure", ax: "Axes", result: Result, pts: list[Point]) -> None:
-    title = "(c) every pair of ranks: 8-byte latency (us), hosts outlined"
+# A pair matrix is drawn up to this many ranks (mpiGraph's pages hold thousands, but the ranks
+# come from an untrusted file); each cell is labelled up to the second.
+MAX_PAIR_RANKS = 512
+LABELLED_PAIR_RANKS = 16
+# kernel: (counter, scale to the unit shown, unit, what the panel shows)
+_PAIR_FIGURES = {
+    "pair_latency": ("ns_per_message", 1e-3, "us", "latency"),
+    "pair_bandwidth": ("bytes_per_second", 1e-9, "GB/s", "bandwidth"),
+}
+
+
+def _pair_panel(fig: "Figure", ax: "Axes", result: Result, pts: list[Point], kernel: str, letter: str) -> None:
+    counter, scale, unit, what = _PAIR_FIGURES[kernel]
+    sizes = {p.param("bytes") for p in pts if p.name.kernel == kernel and p.param("bytes") is not None}
+    size = f"{size_text(sizes.pop())} " if len(sizes) == 1 else ""
+    title = f"({letter}) pairs: {size}{what} ({unit})\nwhite lines part the hosts"
     cells = {}
     for p in pts:
-        if p.name.kernel == "pair_latency" and p.run.repetitions:
-            a, b, ns = p.param("rank_a"), p.param("rank_b"), median(p.run, "ns_per_message")
-            if a is not None and b is not None and ns is not None:
-                cells[(a, b)] = cells[(b, a)] = ns / 1e3
+        if p.name.kernel == kernel and p.run.repetitions:
+            a, b, value = p.param("rank_a"), p.param("rank_b"), median(p.run, counter)
+            if a is not None and b is not None and value is not None:
+                cells[(a, b)] = cells[(b, a)] = value * scale
     if not cells:
         _no_data(ax, title)
         return
-    ranks = max(max(pair) for pair in cells) + 1
-    grid = [[cells.get((a, b), float("nan")) for b in range(ranks)] for a in range(ranks)]
+    # The ranks the rows name, in order: a grid of those, not of every number up to the largest.
+    ranks = sorted({rank for pair in cells for rank in pair})
+    if len(ranks) > MAX_PAIR_RANKS:
+        _no_data(ax, title)
+        ax.texts[0].set_text(f"{len(ranks)} ranks: more than the {MAX_PAIR_RANKS} drawn")
+        return
+    at = {rank: index for index, rank in enumerate(ranks)}
+    grid = [[cells.get((a, b), float("nan")) for b in ranks] for a in ranks]
     image = ax.imshow(grid, cmap="viridis", origin="upper")
-    fig.colorbar(image, ax=ax, label="us")
-    hosts = [str(result.context.get(f"mpi_host_rank_{rank}", "?")) for rank in range(ranks)]
+    fig.colorbar(image, ax=ax, label=unit)
+    hosts = [str(result.context.get(f"mpi_host_rank_{rank}", "?")) for rank in ranks]
     # A line wherever the next rank lives on another host: mpiGraph's blocks.
-    for rank in range(1, ranks):
-        if hosts[rank] != hosts[rank - 1]:
-            ax.axhline(rank - 0.5, color="white", linewidth=2)
-            ax.axvline(rank - 0.5, color="white", linewidth=2)
-    ax.set_xticks(range(ranks), [f"{rank}\n{hosts[rank]}" for rank in range(ranks)], fontsize="x-small")
-    ax.set_yticks(range(ranks), [f"{rank} {hosts[rank]}" for rank in range(ranks)], fontsize="x-small")
-    for (a, b), value in cells.items():
-        ax.text(b, a, f"{value:.3g}", ha="center", va="center", color="white", fontsize="x-small")
+    for index in range(1, len(ranks)):
+        if hosts[index] != hosts[index - 1]:
+            ax.axhline(index - 0.5, color="white", linewidth=2)
+            ax.axvline(index - 0.5, color="white", linewidth=2)
+    if len(ranks) <= LABELLED_PAIR_RANKS:
+        ax.set_xticks(range(len(ranks)), [f"{rank}\n{host}" for rank, host in zip(ranks, hosts)], fontsize="x-small")
+        ax.set_yticks(range(len(ranks)), [f"{rank} {host}" for rank, host in zip(ranks, hosts)], fontsize="x-small")
+        for (a, b), value in cells.items():
+            ax.text(at[b], at[a], f"{value:.3g}", ha="center", va="center", color="white", fontsize="x-small")
     ax.set_title(title)
 
 
 def _collectives_panel(ax: "Axes", pts: list[Point]) -> None:
-    title = "(d) 8-byte collectives by rank count: mean over ranks, band min to max"
+    title = "(e) 8-byte collectives by rank count: mean over ranks, band min to max"
     by_kernel: dict[str, list[tuple[int, float, float, float]]] = {}
     for p in pts:
         if p.name.kernel not in ("allreduce", "bcast", "alltoall", "barrier") or not p.run.repetitions:
@@ -242,16 +263,18 @@ def _collectives_panel(ax: "Axes", pts: list[Point]) -> None:
 
 def figure(result: Result, runs: list[Run]) -> "Figure":
     """The mpi area: latency and bandwidth by message size, same host against cross host; the pair
-    matrix with the host boundaries; the collectives by rank count."""
+    matrices of latency and bandwidth with the host boundaries; the collectives by rank count."""
     from matplotlib.figure import Figure
 
     pts = points(runs)
-    fig = Figure(figsize=(16, 11), layout="constrained")
-    (latency, bandwidth), (pairs, collectives) = fig.subplots(2, 2)
-    _latency_panel(latency, pts)
-    _bandwidth_panel(bandwidth, pts)
-    _pair_panel(fig, pairs, result, pts)
-    _collectives_panel(collectives, pts)
+    fig = Figure(figsize=(18, 11), layout="constrained")
+    panels = fig.subplot_mosaic([["latency", "latency", "bandwidth", "bandwidth"],
+                                 ["pair_latency", "pair_bandwidth", "collectives", "collectives"]])
+    _latency_panel(panels["latency"], pts)
+    _bandwidth_panel(panels["bandwidth"], pts)
+    _pair_panel(fig, panels["pair_latency"], result, pts, "pair_latency", "c")
+    _pair_panel(fig, panels["pair_bandwidth"], result, pts, "pair_bandwidth", "d")
+    _collectives_panel(panels["collectives"], pts)
     context = result.context
     hosts = sorted({str(value) for key, value in context.items() if key.startswith("mpi_host_rank_")})
     fig.suptitle(f"mpi: {context.get('mpi_ranks', '?')} ranks on {len(hosts) or '?'} host(s) "
