@@ -2,6 +2,8 @@
 // benchmarks measure.
 #pragma once
 
+#include <sched.h>
+
 #include <string>
 #include <vector>
 
@@ -11,6 +13,9 @@ struct World {
   int rank = 0;
   int size = 1;
   std::vector<std::string> hosts;  // MPI_Get_processor_name of every rank, by rank
+  // Every rank's kernel, by rank: its boot id (/proc/sys/kernel/random/boot_id). Hosts that are
+  // network namespaces or containers of one machine share it, and with it the machine's CPUs.
+  std::vector<std::string> machines;
 };
 
 // Collective over MPI_COMM_WORLD on its first call (every rank must make it).
@@ -29,5 +34,13 @@ struct Pair {
 // hosts with two ranks each measures both placements, and each cross-host pair has hosts that
 // really differ.
 std::vector<Pair> point_to_point_pairs(const std::vector<std::string>& hosts);
+
+// Why `threads` threads on each of the first `ranks` ranks would share CPUs, or empty: a rank's
+// team may run on fewer CPUs than its threads, or the ranks of one machine (`machines`) on fewer,
+// together, than they keep busy. Every rank counts there, the idle ones too: a rank waiting in a
+// collective polls (Open MPI's default), one CPU each. `masks` holds every rank's CPUs (a member's
+// team, an idle rank's own), by rank; every rank decides from the same masks, so all skip alike.
+std::string cpu_shortage(const std::vector<cpu_set_t>& masks, const std::vector<std::string>& hosts,
+                         const std::vector<std::string>& machines, int ranks, int threads);
 
 }  // namespace flynn::mpi

@@ -125,3 +125,42 @@ def test_both_pair_matrices_are_drawn_over_the_ranks_the_rows_name(fixtures: Pat
     monkeypatch.setattr(mpi_area, "MAX_PAIR_RANKS", 4)
     figure = mpi_area.figure(result, results.runs_by_area(result)["mpi"])
     assert [text.get_text() for text in figure.axes[2].texts] == ["5 ranks: more than the 4 drawn"]
+
+
+def _hybrid(tmp_path: Path, shapes: dict[tuple[int, int], float | str], in_place: float | None = 100.0) -> dict:
+    from synthetic_readings import rows, skipped, write
+
+    benchmarks = []
+    for (ranks, threads), rate in shapes.items():
+        name = f"mpi/hybrid/poly/ranks:{ranks}/threads:{threads}/manual_time"
+        if isinstance(rate, str):
+            benchmarks.append(skipped(name, rate))
+            continue
+        counters = {"flops_per_second": rate, "omp_threads": float(threads)}
+        if in_place is not None:
+            counters["threads_in_place_pct"] = in_place
+        benchmarks += rows(name, counters)
+    result = write(tmp_path, "hybrid.json", benchmarks)
+    return {f.figure: f for f in mpi.readings(result, results.runs_by_area(result)["mpi"], ReadingOptions())}
+
+
+def test_hybrid_scaling_is_read_like_a_mimd_team(tmp_path: Path) -> None:
+    found = _hybrid(tmp_path, {(1, 1): 1e10, (2, 1): 1.9e10, (2, 2): "rank 0 on h1 may run on 1 CPU(s)"})
+    speedup = found["hybrid/poly/speedup"]
+    assert speedup.value == pytest.approx(1.9) and speedup.limit == 2 and speedup.trust.status == "ok"
+    assert "threads_in_place_pct 100%" in speedup.trust.proof
+    # A thread out of its place fails the figure, as in flynn_mimd.
+    assert _hybrid(tmp_path, {(1, 1): 1e10, (2, 1): 1.9e10}, in_place=50.0)["hybrid/poly/speedup"].trust.status \
+        == "unproven"
+    # Past the ideal: a disturbed run, not scaling (4 test hosts on 2 CPUs read 7.47x).
+    past = _hybrid(tmp_path, {(1, 1): 1e10, (4, 1): 7.47e10})["hybrid/poly/speedup"]
+    assert past.trust.status == "unstable" and "7.47x on 4 ranks x 1 threads is past the ideal 4x" in past.trust.note
+    # Without OpenMP places the binding is unchecked, and the note says so.
+    bare = _hybrid(tmp_path, {(1, 1): 1e10, (2, 1): 1.9e10}, in_place=None)["hybrid/poly/speedup"]
+    assert bare.trust.proof is None and "places unchecked" in bare.trust.note
+
+
+def test_hybrid_rows_all_skipped_say_why(tmp_path: Path) -> None:
+    reason = "4 ranks on h1, h2, h3, h4 (one machine) may run on 2 CPU(s) together"
+    found = _hybrid(tmp_path, {(1, 1): reason, (4, 1): reason})
+    assert found["hybrid/poly/speedup"].value is None and reason in found["hybrid/poly/speedup"].trust.note

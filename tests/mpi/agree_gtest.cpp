@@ -2,11 +2,13 @@
 // disagree still run the same number of iterations, where without the agreement they do not; an
 // error on one rank ends the benchmark on all with its message; arguments that differ are seen.
 #include "mpi/agree.h"
+#include "mpi/world.h"
 
 #include <benchmark/benchmark.h>
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -128,6 +130,40 @@ void fails_on_rank_1(benchmark::State& state) {
     if (rank() == 1 && iteration == 3) step.error = "rank 1 found a wrong byte at iteration 3";
     return step;
   });
+}
+
+cpu_set_t cpus(std::initializer_list<int> ids) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (const int id : ids) CPU_SET(id, &set);
+  return set;
+}
+
+TEST(CpuShortage, RanksOfOneMachineCountTheirWaitingRanksToo) {
+  const std::vector<std::string> hosts{"h1", "h2", "h3", "h4"};
+  // Four test hosts on one 2-CPU machine, each confined to one CPU (h1 and h3 on CPU 0).
+  const std::vector<cpu_set_t> shared{cpus({0}), cpus({1}), cpus({0}), cpus({1})};
+  const std::vector<std::string> one(4, "boot-a");
+  // Even one working rank shares its CPU with a waiting rank that polls.
+  EXPECT_EQ(cpu_shortage(shared, hosts, one, 1, 1),
+            "4 ranks on h1, h2, h3, h4 (one machine) may run on 2 CPU(s) together, fewer than the 4 they keep busy "
+            "(1 thread(s) per working rank, 1 per waiting rank, which polls)");
+  EXPECT_NE(cpu_shortage(shared, hosts, one, 4, 1), "");
+  // The same masks on four machines (four boot ids) share nothing.
+  const std::vector<std::string> four{"boot-a", "boot-b", "boot-c", "boot-d"};
+  EXPECT_EQ(cpu_shortage(shared, hosts, four, 4, 1), "");
+  // Two threads where a rank's team has one CPU.
+  EXPECT_EQ(cpu_shortage(shared, hosts, four, 1, 2), "rank 0 on h1 may run on 1 CPU(s), fewer than its 2 threads");
+  // Two hosts on a 2-CPU machine, a CPU each: 1 x 1 and 2 x 1 fit.
+  const std::vector<cpu_set_t> own{cpus({0}), cpus({1})};
+  const std::vector<std::string> pair{"h1", "h2"}, same(2, "boot-a");
+  EXPECT_EQ(cpu_shortage(own, pair, same, 1, 1), "");
+  EXPECT_EQ(cpu_shortage(own, pair, same, 2, 1), "");
+  // Two local ranks whose teams both start at core 0: 2 x 2 needs 4 CPUs, the two have 2.
+  const std::vector<cpu_set_t> overlapping{cpus({0, 1}), cpus({0, 1})};
+  const std::vector<std::string> local(2, "vm");
+  EXPECT_NE(cpu_shortage(overlapping, local, same, 2, 2), "");
+  EXPECT_EQ(cpu_shortage(overlapping, local, same, 1, 1), "");
 }
 
 }  // namespace

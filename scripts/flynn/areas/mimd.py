@@ -73,7 +73,7 @@ def curves(pts: list[Point]) -> list[Curve]:
     return found
 
 
-def _proof(runs: list[Run]) -> tuple[str | None, str | None]:
+def placement_proof(runs: list[Run]) -> tuple[str | None, str | None]:
     placed = [v for run in runs if (v := median(run, "threads_in_place_pct")) is not None]
     if not placed:
         return None, None
@@ -117,7 +117,7 @@ def _scaling_readings(curve: Curve, n: int | None, options: ReadingOptions) -> l
         return [missing(AREA, f"{curve.kernel}/{curve.law}", f"{curve.kernel} {curve.law} scaling",
                         "no 1-thread run to scale from", "unknown")]
     runs = [curve.by_threads[1].run, curve.by_threads[top].run]
-    proof, failed = _proof([p.run for p in curve.by_threads.values()])
+    proof, failed = placement_proof([p.run for p in curve.by_threads.values()])
     # The CPU's IPC per thread count, where a PMU counted it: a team whose IPC falls with the
     # threads waits on something shared (memory, a lock), one whose IPC holds scales.
     team_ipc = counted.ipc({t: p.run for t, p in curve.by_threads.items()})
@@ -160,7 +160,7 @@ def _scaling_readings(curve: Curve, n: int | None, options: ReadingOptions) -> l
         ))
         return found
     speedup = curve.rates[top] / base
-    past_ideal = _past_ideal(speedup, top)
+    beyond = past_ideal(speedup, top)
     found.append(finding(
         AREA, f"{curve.kernel}/{curve.law}/speedup", f"{curve.kernel} {curve.law} speedup at {where}", speedup, "x",
         limit=float(top), limit_source=f"ideal: {top} threads on {n or '?'} cores (topology_cores, hwloc)",
@@ -170,7 +170,7 @@ def _scaling_readings(curve: Curve, n: int | None, options: ReadingOptions) -> l
                  if curve.law == "strong" else
                  f"a problem grown with the threads gets {speedup:.2f}x the work done per second on {top} threads "
                  f"(scaled speedup): {speedup / top:.0%} weak-scaling efficiency"),
-        trust=_disturbed(trust(runs, curve.rate_key, options, proof, failed), past_ideal),
+        trust=disturbed(trust(runs, curve.rate_key, options, proof, failed), beyond),
         headline=curve.kernel == "compute" and curve.law == "strong",
     ))
     fitted = fit(curve, n)
@@ -184,28 +184,28 @@ def _scaling_readings(curve: Curve, n: int | None, options: ReadingOptions) -> l
             meaning=(f"{law}'s law fits {curve.kernel} with {fitted.serial_fraction:.1%} of the work serial"
                      + (f": at most {1 / fitted.serial_fraction:.0f}x on any number of cores"
                         if curve.law == "strong" and fitted.serial_fraction > 0.001 else "")),
-            trust=_disturbed(trust(runs, curve.rate_key, options, proof, failed,
+            trust=disturbed(trust(runs, curve.rate_key, options, proof, failed,
                                    note="two points fit any serial fraction exactly: read it as one number"
-                                   if len(counts) <= 2 else None), past_ideal),
+                                   if len(counts) <= 2 else None), beyond),
             headline=curve.kernel == "compute" and curve.law == "strong",
         ))
     return found
 
 
-def _past_ideal(speedup: float, threads: int) -> str | None:
+def past_ideal(speedup: float, threads: int, workers: str | None = None) -> str | None:
     """Why a compute-bound speedup past the ideal cannot be read as scaling, or None."""
     if speedup <= threads * PAST_IDEAL:
         return None
-    return (f"{speedup:.2f}x on {threads} threads is past the ideal {threads}x, which compute-bound work cannot "
+    return (f"{speedup:.2f}x on {workers or f'{threads} threads'} is past the ideal {threads}x, which compute-bound work cannot "
             "pass: a run was disturbed (another process, or a clock that differed between them); "
             "measure again with repetitions")
 
 
-def _disturbed(read: Trust, past_ideal: str | None) -> Trust:
-    """`read` as unstable where the speedup went past the ideal; a worse status is kept."""
-    if past_ideal is None or read.status != "ok":
+def disturbed(read: Trust, why: str | None) -> Trust:
+    """`read` as unstable where the speedup went past the ideal (`why`); a worse status is kept."""
+    if why is None or read.status != "ok":
         return read
-    return replace(read, status="unstable", note="; ".join(part for part in (past_ideal, read.note) if part))
+    return replace(read, status="unstable", note="; ".join(part for part in (why, read.note) if part))
 
 
 def _overhead_readings(pts: list[Point], n: int | None, options: ReadingOptions) -> list[Finding]:
@@ -222,7 +222,7 @@ def _overhead_readings(pts: list[Point], n: int | None, options: ReadingOptions)
         us = median(point.run, "overhead_us")
         if us is None:
             continue
-        proof, failed = _proof([point.run])
+        proof, failed = placement_proof([point.run])
         lost = us * 1e-6 * rate if rate else None
         found.append(finding(
             AREA, f"overhead/{construct}", f"omp {construct} overhead, {top} threads", us, "us",

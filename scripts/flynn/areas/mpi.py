@@ -8,7 +8,8 @@ import math
 
 from typing import TYPE_CHECKING
 
-from flynn.areas.common import Point, finding, median, missing, points, size_text, trust
+from flynn.areas import mimd
+from flynn.areas.common import Point, finding, median, missing, points, size_text, skipped_reasons, trust
 from flynn.findings import Finding, ReadingOptions
 from flynn.results import Result, Run
 
@@ -95,6 +96,7 @@ def readings(result: Result, runs: list[Run], options: ReadingOptions) -> list[F
             if not cross:
                 same_peak = peak
     found += _allreduce_scaling(pts, options)
+    found += _hybrid_scaling(result, pts, options)
     if not found:
         found.append(missing(AREA, "none", "mpi: nothing measured", f"no mpi row with figures ({hosts} hosts)"))
     return found
@@ -114,6 +116,39 @@ def _allreduce_scaling(pts: list[Point], options: ReadingOptions) -> list[Findin
         meaning=(f"from {few} to {many} ranks an {SMALL_BYTES}-byte allreduce goes from {few_ns / 1e3:.3g} us to "
                  f"{many_ns / 1e3:.3g} us (a tree's log2 would be {_log2_ratio(few, many):.2g}x)"),
         trust=trust([few_point.run, many_point.run], "ns_per_op", options), headline=True,
+    )]
+
+
+def _hybrid_scaling(result: Result, pts: list[Point], options: ReadingOptions) -> list[Finding]:
+    """The compute kernel's speedup at the most workers (ranks x threads) over 1 x 1, read as
+    flynn_mimd reads its teams: the threads' places kept (threads_in_place_pct, where OpenMP places
+    were given), and no compute-bound speedup past the ideal."""
+    rates = {(p.param("ranks"), p.param("threads")): (rate, p) for p in pts
+             if p.name.kernel == "hybrid" and p.run.repetitions and (rate := median(p.run, "flops_per_second"))}
+    base = rates.get((1, 1))
+    others = [(ranks, threads) for ranks, threads in rates if ranks and threads and (ranks, threads) != (1, 1)]
+    if base is None or not others:
+        rows = [p.run for p in pts if p.name.kernel == "hybrid"]
+        if not rows:
+            return []
+        # Rows the CPUs could not hold are skipped with the reason: said, not left out.
+        return [missing(AREA, "hybrid/poly/speedup", "hybrid compute speedup (ranks x threads)",
+                        skipped_reasons(rows) or "no 1 x 1 row and another to scale from")]
+    ranks, threads = max(others, key=lambda shape: (shape[0] * shape[1], rates[shape][0]))
+    rate, point = rates[(ranks, threads)]
+    workers = ranks * threads
+    speedup = rate / base[0]
+    proof, failed = mimd.placement_proof([p.run for _, p in rates.values()])
+    note = None if proof else (f"threads' places unchecked: OMP_PLACES is {result.context.get('omp_places', 'unset')}, "
+                               "so no thread has a place to keep")
+    read = trust([base[1].run, point.run], "flops_per_second", options, proof, failed, note=note)
+    return [finding(
+        AREA, "hybrid/poly/speedup", f"hybrid compute speedup at {ranks} ranks x {threads} threads", speedup, "x",
+        limit=float(workers), limit_source=f"ideal: {ranks} ranks x {threads} threads",
+        meaning=(f"flynn_mimd's compute kernel runs {speedup:.2f}x as fast on {ranks} ranks x {threads} threads as on "
+                 f"1 x 1: {speedup / workers:.0%} parallel efficiency"),
+        trust=mimd.disturbed(read, mimd.past_ideal(speedup, workers, f"{ranks} ranks x {threads} threads")),
+        headline=True,
     )]
 
 
