@@ -1,12 +1,14 @@
 #include <benchmark/benchmark.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "harness/area.h"
+#include "harness/free_memory.h"
 #include "mimd/threads.h"
 #include "mpi/mpi_benchmarks.h"
 #include "mpi/world.h"
@@ -28,6 +30,31 @@ void register_area_benchmarks(const Topology& topology, Options& options) {
   if (max_bytes > (std::uint64_t{1} << 30)) {
     throw std::invalid_argument("--flynn_mpi_max_bytes=" + std::to_string(max_bytes) +
                                 " is above 1 GiB (64 such messages in flight per window)");
+  }
+  // Every rank of a machine may hold its largest buffers at once: a window both ways
+  // (bibandwidth), or an alltoall's send and receive buffers of one message per rank. A rank that
+  // cannot is refused on every rank, with its name, before any loop: one rank alone would leave
+  // the others waiting in the first benchmark's collectives.
+  std::uint64_t on_machine = 0;
+  for (const std::string& machine : world.machines) on_machine += machine == world.machines[static_cast<std::size_t>(world.rank)];
+  const std::uint64_t per_rank = 2 * static_cast<std::uint64_t>(std::max(mpi::kWindow, world.size)) * max_bytes;
+  std::string refusal;
+  try {
+    require_free_memory("--flynn_mpi_max_bytes", max_bytes, on_machine * per_rank,
+                        std::to_string(on_machine) + " ranks on this machine, each with 2 x " +
+                            std::to_string(std::max(mpi::kWindow, world.size)) + " messages of that size");
+  } catch (const std::invalid_argument& error) {
+    refusal = "rank " + std::to_string(world.rank) + " on " + world.hosts[static_cast<std::size_t>(world.rank)] +
+              ": " + error.what();
+  }
+  int refusing = refusal.empty() ? world.size : world.rank;
+  MPI_Allreduce(MPI_IN_PLACE, &refusing, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  if (refusing < world.size) {
+    int length = static_cast<int>(refusal.size());
+    MPI_Bcast(&length, 1, MPI_INT, refusing, MPI_COMM_WORLD);
+    refusal.resize(static_cast<std::size_t>(length));
+    MPI_Bcast(refusal.data(), length, MPI_CHAR, refusing, MPI_COMM_WORLD);
+    throw std::invalid_argument(refusal);
   }
   if (world.size < 2) {
     throw std::invalid_argument("flynn_mpi runs on 2 ranks or more (mpirun -np 2 flynn_mpi, or scripts/run --mpi); this run has 1");
