@@ -160,6 +160,8 @@ const EventSpec& spec(Event event) { return table()[static_cast<std::size_t>(eve
 const std::string& encoding(Event event) { return encodings()[static_cast<std::size_t>(event)]; }
 
 std::optional<Event> event_named(std::string_view name) {
+  // perf's and the name for it; the JSON keeps cpu_cycles (see kEvents).
+  if (name == "cycles") return Event::cycles;
   for (int i = 0; i < kEventCount; ++i) {
     if (name == kEvents[i].name) return static_cast<Event>(i);
   }
