@@ -49,7 +49,7 @@ from flynn.report.output import write_text_atomic
 from flynn.report.text import printable
 
 # Context keys that change the figures: nodes that differ in one are not one fleet's run.
-SETTINGS_KEYS = ("flynn_min_time", "flynn_sweeps", "flynn_filter")
+SETTINGS_KEYS = ("flynn_min_time", "flynn_sweeps", "flynn_filter", "flynn_flags")
 NODE_KEYS = ("slurm_node", "host_name")
 # MAD x this estimates sigma for a normal sample.
 MAD_TO_SIGMA = 1.4826
@@ -366,7 +366,7 @@ def main(argv: list[str]) -> int:
                          f"(nodes: {', '.join(sorted(nodes)) or 'none'})")
     if len(readable) < 2:
         for name, why in failed.items():
-            print(f"FAILED {name}: {'; '.join(why)}", file=sys.stderr)
+            print(printable(f"FAILED {name}: {'; '.join(why)}"), file=sys.stderr)
         raise FlynnError(f"{args.directory}: {len(readable)} node(s) with a readable result; a fleet needs 2 or more")
     options = ReadingOptions()
     with tempfile.TemporaryDirectory(prefix="flynn-fleet-") as temporary:

@@ -26,6 +26,9 @@ IDENTITY_KEYS = (
 BUILD_KEYS = ("compiler", "cxx_flags", "build_type", "library_build_type")
 # Written by scripts/run: a quick run's 0.01 s and 64 MiB sweeps give other figures than a full one's.
 RUN_KEYS = ("flynn_min_time", "flynn_sweeps")
+# The flags a run passed to every binary (scripts/run's after `--`), where it passed any:
+# --flynn_max_bytes=1G gives other figures than the default.
+FLAGS_KEY = "flynn_flags"
 
 _CPU_SLUG_CHARS = 40
 
@@ -78,7 +81,7 @@ def mismatch_warnings(base: dict[str, Any], new: dict[str, Any]) -> list[str]:
     built = _differences(BUILD_KEYS, base, new)
     if built:
         lines.append("warning: BASE and NEW were built differently: " + "; ".join(built))
-    ran = _differences(RUN_KEYS, base, new)
+    ran = _differences((*RUN_KEYS, FLAGS_KEY), base, new)
     if ran:
         lines.append("warning: BASE and NEW were run differently: " + "; ".join(ran))
     return lines

@@ -214,6 +214,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
             f"{flag} needs {needed} or more repetitions over all runs: with {args.runs} x {args.repetitions} "
             f"the U test cannot reach alpha {compare.DEFAULT_ALPHA:g}"
         )
+    args.binary_flags = list(extra)
     return args, extra
 
 
@@ -442,6 +443,8 @@ def merge(loaded: list[results.Result], args: argparse.Namespace) -> dict[str, A
     # (scripts/slurm/flynn.sbatch) that name a node's result.
     if args.filter is not None:
         document["context"]["flynn_filter"] = args.filter
+    if getattr(args, "binary_flags", None):
+        document["context"][machine.FLAGS_KEY] = shlex.join(args.binary_flags)
     for key, variable in (("slurm_node", "SLURMD_NODENAME"), ("slurm_job_id", "SLURM_JOB_ID")):
         if os.environ.get(variable):
             document["context"][key] = os.environ[variable]

@@ -165,6 +165,14 @@ def test_mixed_min_times_are_refused_with_what_differs(tmp_path, capsys):
     assert not (directory / "out").exists()
 
 
+def test_mixed_binary_flags_are_refused_with_what_differs(tmp_path, capsys):
+    documents = uniform(3)
+    documents["n3-7"]["context"]["flynn_flags"] = "--flynn_max_bytes=1G"
+    directory = write_fleet(tmp_path / "fleet", documents)
+    status, _, err = run(directory, capsys=capsys)
+    assert status == 2 and "flynn_flags" in err and "'--flynn_max_bytes=1G' in n3" in err, err
+
+
 def test_two_files_of_one_node_are_folded_into_one_column(tmp_path, capsys):
     documents = uniform(3)
     documents["n2-8"] = node_document("n2", JITTER[1])

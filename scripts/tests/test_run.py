@@ -653,6 +653,17 @@ def test_a_filter_for_names_only_the_hosts_have_still_runs_flynn_mpi(monkeypatch
     assert run.selected("cross_host", True, [], "local") == []
 
 
+def test_the_flags_given_to_every_binary_are_in_the_context(bin_dir: Path, fixtures: Path, tmp_path: Path) -> None:
+    """A fleet's nodes and a comparison's two runs must have run with the same flags."""
+    _install(bin_dir, "flynn_ctxsw", fixtures / "ctxsw_small.json")
+    out = tmp_path / "runs" / "r.json"
+    assert run.main(["--quick", "--out", str(out), "--", "--flynn_max_bytes=64M", "--flynn_threads=1,2"]) == 0
+    assert results.load(out).context["flynn_flags"] == "--flynn_max_bytes=64M --flynn_threads=1,2"
+    plain = tmp_path / "runs" / "plain.json"
+    assert run.main(["--quick", "--out", str(plain)]) == 0
+    assert "flynn_flags" not in results.load(plain).context
+
+
 def test_no_build_runs_what_is_built_without_building(bin_dir: Path, fixtures: Path, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build, "build", lambda options=(): pytest.fail("built under --no-build"))
