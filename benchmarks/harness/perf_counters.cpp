@@ -465,12 +465,6 @@ ThreadCounters::Snapshot ThreadCounters::peek() const {
   return snapshot;
 }
 
-namespace {
-
-// Adds what a group counted between two reads to `sum`: raw counts and both times, so that the
-// sum is scaled once (IntervalCounters::stop) over all of the intervals. An interval the PMU did
-// not schedule (time_running unchanged) adds its enabled time and no count, as a single long read
-// would have.
 void add_interval(const Group::Values& earlier, const Group::Values& later, Group::Values& sum) {
   if (later.raw.size() != earlier.raw.size() || later.time_enabled < earlier.time_enabled) return;
   if (sum.raw.empty()) sum.raw.assign(later.raw.size(), std::nullopt);
@@ -481,8 +475,6 @@ void add_interval(const Group::Values& earlier, const Group::Values& later, Grou
     sum.raw[i] = sum.raw[i].value_or(0) + (*later.raw[i] - *earlier.raw[i]);
   }
 }
-
-}  // namespace
 
 void IntervalCounters::end() {
   const ThreadCounters::Snapshot now = counters_.peek();

@@ -189,6 +189,12 @@ class ThreadCounters {
 // own cost (perf_counters_read_ns) falls inside an interval. The intervals' raw counts and times
 // are summed and scaled once at the end: an interval of a few microseconds that a multiplexed PMU
 // did not schedule counts as such, not as a hole that drops the events.
+// Adds what a group counted between two reads to `sum`: raw counts and both times, so that the
+// sum is scaled once (IntervalCounters::stop) over all of the intervals. An interval the PMU did
+// not schedule (time_running unchanged) adds its enabled time and no count, as a single long read
+// would have.
+void add_interval(const Group::Values& earlier, const Group::Values& later, Group::Values& sum);
+
 class IntervalCounters {
  public:
   IntervalCounters() = default;

@@ -376,6 +376,39 @@ TEST(PerfCounters, AnEventThatDoesNotExistIsReportedNotCrashed) {
   EXPECT_FALSE(none.scaled[1].has_value());
 }
 
+Group::Values read_at(std::uint64_t count, std::uint64_t enabled, std::uint64_t running) {
+  Group::Values values;
+  values.raw = {count, std::nullopt};  // an event counted, and one not opened
+  values.time_enabled = enabled;
+  values.time_running = running;
+  return values;
+}
+
+TEST(PerfCounters, IntervalsOfAMultiplexedGroupAreSummedRawAndScaledOnce) {
+  // Three intervals of 100 ns enabled each: scheduled the whole first (300 counts), not at all
+  // the second (the PMU busy: no count, its time still enabled), half the third (150 counts).
+  Group::Values sum;
+  add_interval(read_at(0, 0, 0), read_at(300, 100, 100), sum);
+  add_interval(read_at(300, 100, 100), read_at(300, 200, 100), sum);
+  add_interval(read_at(400, 250, 120), read_at(550, 350, 170), sum);
+  EXPECT_EQ(sum.time_enabled, 300u);
+  EXPECT_EQ(sum.time_running, 150u);
+  ASSERT_TRUE(sum.raw[0].has_value());
+  EXPECT_EQ(*sum.raw[0], 450u);
+  EXPECT_FALSE(sum.raw[1].has_value());
+  // Scaled once over the whole: 450 counts in 150 of 300 ns running read as 900, what a single
+  // long multiplexed read would extrapolate; scaling each interval alone would lose the second.
+  const Group::Values scaled = Group::scale(sum);
+  ASSERT_TRUE(scaled.scaled[0].has_value());
+  EXPECT_DOUBLE_EQ(*scaled.scaled[0], 900.0);
+  EXPECT_FALSE(scaled.scaled[1].has_value());
+  // A counter that went backwards (a reset between the reads) adds nothing rather than wrapping.
+  Group::Values reset;
+  add_interval(read_at(500, 0, 0), read_at(20, 100, 100), reset);
+  EXPECT_FALSE(reset.raw[0].has_value());
+  EXPECT_EQ(reset.time_enabled, 100u);
+}
+
 TEST(PerfCounters, SelectionParsesModesAndEventsAndRefusesTheRest) {
   EXPECT_TRUE(Selection::parse("none").wanted.empty());
   EXPECT_EQ(Selection::parse("none").summary(), "none (--flynn_counters=none)");
