@@ -22,6 +22,8 @@ TEST_HOSTS = Path(__file__).resolve().parents[1] / "lib" / "test-hosts"
 # test-hosts' exit status for "cannot make namespaces here" (ctest's skip code).
 _TEST_HOSTS_UNAVAILABLE = 77
 _MAX_TEST_HOSTS = 64
+# A hostfile's slots per host: more than any node's cores today, fewer than a typo's.
+_MAX_SLOTS = 1024
 # How long mpirun gets to end its daemons and ranks after SIGTERM before they are killed.
 _GRACE_S = 5.0
 _INSTALL_HINT = "Debian: apt-get install openmpi-bin libopenmpi-dev"
@@ -58,27 +60,47 @@ def local_command(binary: Path) -> tuple[list[str], dict[str, str]]:
     return [_mpirun(), "--oversubscribe", "-np", "2", str(binary)], env
 
 
-def hostfile_hosts(path: Path) -> list[str]:
-    """The distinct hosts a hostfile names, in order (Open MPI's format: `host [slots=N] ...`,
-    `#` comments). Raises FlynnError for a file that cannot be read or names fewer than 2 hosts."""
+def hostfile_slots(path: Path) -> dict[str, int | None]:
+    """The distinct hosts a hostfile names, in order, with their `slots=N` (None where not given;
+    Open MPI's format: `host [slots=N] ...`, `#` comments, a host's lines adding up). Raises
+    FlynnError for a file that cannot be read, a bad name or count, or fewer than 2 hosts."""
     try:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as error:
         raise FlynnError(f"cannot read the hostfile {path}: {getattr(error, 'strerror', None) or error}") from None
-    hosts: list[str] = []
+    hosts: dict[str, int | None] = {}
     for number, line in enumerate(text.splitlines(), 1):
         words = line.split("#", 1)[0].split()
         if not words:
             continue
         if not re.fullmatch(r"[A-Za-z0-9._:\-\[\]]+", words[0]):
             raise FlynnError(f"{path}:{number}: {words[0]!r} is not a host name")
-        if words[0] not in hosts:
-            hosts.append(words[0])
+        slots = next((word.split("=", 1)[1] for word in words[1:] if word.startswith("slots=")), None)
+        if slots is not None and not (slots.isdigit() and 1 <= int(slots) <= _MAX_SLOTS):
+            raise FlynnError(f"{path}:{number}: slots={slots} is not a count from 1 to {_MAX_SLOTS}")
+        before = hosts.get(words[0])
+        hosts[words[0]] = before if slots is None else (before or 0) + int(slots)
     if len(hosts) < 2:
-        named = f"only {hosts[0]}" if hosts else "no host"
+        named = f"only {next(iter(hosts))}" if hosts else "no host"
         raise FlynnError(f"the hostfile {path} names {named}; --mpi HOSTFILE needs 2 hosts or more "
                          "(for one machine, run on 2 local ranks)")
     return hosts
+
+
+def hostfile_hosts(path: Path) -> list[str]:
+    """The distinct hosts a hostfile names, in order (see hostfile_slots)."""
+    return list(hostfile_slots(path))
+
+
+def hostfile_options(path: Path) -> list[str]:
+    """mpirun's options for a hostfile: one rank per host, or where the file gives slots, one rank
+    per slot, filled host by host (Open MPI's --map-by slot). With 2 ranks or more on a host, rank
+    0 has a same-host and a cross-host partner, and the card reads cross host against same host."""
+    slots = hostfile_slots(path)
+    if all(count in (None, 1) for count in slots.values()):
+        return ["--hostfile", str(path), "--npernode", "1", "-np", str(len(slots))]
+    ranks = sum(count or 1 for count in slots.values())
+    return ["--hostfile", str(path), "--map-by", "slot", "-np", str(ranks)]
 
 
 def parse_hosts(hosts: str) -> tuple[str, int | Path]:
@@ -177,8 +199,7 @@ def run_mpi(binary: Path, hosts: str, out_json: Path, extra: list[str], timeout_
         # 2 ranks even on a 1-CPU machine.
         options = ["--oversubscribe", "-np", "2"]
     elif mode == "hostfile":
-        count = len(hostfile_hosts(what))  # type: ignore[arg-type]
-        options = ["--hostfile", str(what), "--npernode", "1", "-np", str(count)]
+        options = hostfile_options(what)  # type: ignore[arg-type]
         env.setdefault("OMPI_MCA_plm_rsh_args", SSH_ARGS)
     else:
         with test_hosts_held(wait_s=min(600.0, timeout_s)):

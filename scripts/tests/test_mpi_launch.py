@@ -13,7 +13,7 @@ import pytest
 
 from flynn import mpi_launch
 from flynn.errors import FlynnError
-from flynn.mpi_launch import hostfile_hosts, parse_hosts, run_mpi
+from flynn.mpi_launch import hostfile_hosts, hostfile_options, parse_hosts, run_mpi
 
 
 @pytest.fixture
@@ -60,6 +60,22 @@ def test_hostfile_hosts_are_distinct_and_in_order(tmp_path: Path) -> None:
     hostfile = tmp_path / "hosts"
     hostfile.write_text("b slots=2  # fast\na\nb\n")
     assert hostfile_hosts(hostfile) == ["b", "a"]
+
+
+def test_a_hostfile_runs_a_rank_per_host_or_per_slot(tmp_path: Path) -> None:
+    hostfile = tmp_path / "hosts"
+    hostfile.write_text("a\nb slots=1\n")
+    assert hostfile_options(hostfile) == ["--hostfile", str(hostfile), "--npernode", "1", "-np", "2"]
+    # Slots: one rank per slot, host by host, so that rank 0 has a same-host partner too.
+    hostfile.write_text("a slots=2\nb slots=2  # two cores each\nc\n")
+    assert hostfile_options(hostfile) == ["--hostfile", str(hostfile), "--map-by", "slot", "-np", "5"]
+    hostfile.write_text("a slots=2\na slots=2\nb slots=4\n")
+    assert hostfile_options(hostfile)[-1] == "8"
+    for bad in ("a slots=0\nb\n", "a slots=x\nb\n", "a slots=99999\nb\n"):
+        hostfile.write_text(bad)
+        with pytest.raises(FlynnError) as error:
+            hostfile_options(hostfile)
+        assert "is not a count from 1 to" in one_line(error)
 
 
 def test_a_hostfile_with_a_bad_name_is_refused(tmp_path: Path) -> None:
