@@ -74,8 +74,9 @@ void register_area_benchmarks(const Topology& topology, Options& options) {
   // under MPI to set them as flynn_mimd does.
   const char* places = std::getenv("OMP_PLACES");
   const char* bind = std::getenv("OMP_PROC_BIND");
-  benchmark::AddCustomContext("omp_places", places != nullptr ? places : "unset");
-  benchmark::AddCustomContext("omp_proc_bind", bind != nullptr ? bind : "unset");
+  // Its own keys: a merged result keeps flynn_mimd's omp_places (which it sets itself) for mimd.
+  benchmark::AddCustomContext("mpi_omp_places", places != nullptr ? places : "unset");
+  benchmark::AddCustomContext("mpi_omp_proc_bind", bind != nullptr ? bind : "unset");
   mpi::register_point_to_point_benchmarks(world, max_bytes);
   mpi::register_pair_benchmarks(world);
   mpi::register_collective_benchmarks(world, max_bytes);

@@ -93,7 +93,7 @@ def check_results(failures: Failures, result: dict, listed: set[str], ranks: int
         elif parsed.kernel == "hybrid":
             hybrid.add((int(p["ranks"]), int(p["threads"])))
             # Without OMP_PLACES no thread has a place: no threads_in_place_pct rather than a 0.
-            binding = ("threads_in_place_pct" not in run if context.get("omp_places") == "unset"
+            binding = ("threads_in_place_pct" not in run if context.get("mpi_omp_places") == "unset"
                        else 0 <= run.get("threads_in_place_pct", -1) <= 100)
             failures.check(run.get("flops_per_second", 0) > 0 and run.get("omp_threads") == int(p["threads"])
                            and binding, f"{name}: flops, threads or binding")

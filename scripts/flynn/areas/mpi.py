@@ -139,8 +139,8 @@ def _hybrid_scaling(result: Result, pts: list[Point], options: ReadingOptions) -
     workers = ranks * threads
     speedup = rate / base[0]
     proof, failed = mimd.placement_proof([p.run for _, p in rates.values()])
-    note = None if proof else (f"threads' places unchecked: OMP_PLACES is {result.context.get('omp_places', 'unset')}, "
-                               "so no thread has a place to keep")
+    note = None if proof else (f"threads' places unchecked: flynn_mpi ran with OMP_PLACES "
+                               f"{result.context.get('mpi_omp_places', 'unset')}, so no thread had a place to keep")
     read = trust([base[1].run, point.run], "flops_per_second", options, proof, failed, note=note)
     return [finding(
         AREA, "hybrid/poly/speedup", f"hybrid compute speedup at {ranks} ranks x {threads} threads", speedup, "x",
