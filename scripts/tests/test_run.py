@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from flynn import build, machine, perf_check, results, run
+from flynn import build, machine, perf_check, plot, results, run
+from flynn.report import roofline as roofline_figure
 from flynn.errors import FlynnError
 
 SCRIPTS = Path(__file__).resolve().parents[1]
@@ -44,6 +45,14 @@ def no_stored_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     monkeypatch.setattr(machine, "BASELINES_DIR", empty / "baselines")
 
 
+def _small_figure(*_args: object, **_kwargs: object):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(2, 1))
+    figure.add_subplot().plot([0, 1], [0, 1])
+    return figure
+
+
 @pytest.fixture
 def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = tmp_path / "bin"
@@ -51,6 +60,10 @@ def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(build, "BIN_DIR", directory)
     monkeypatch.setattr(build, "build", lambda options=(): None)
     monkeypatch.setattr(perf_check, "cross_check", lambda binary, loops: (2300.0, 2484.0))
+    # An area's real figure takes seconds and is tested where it is made (test_plot, the areas'
+    # readings tests); a run's tests need the PNGs and the report written, not their drawing.
+    monkeypatch.setattr(plot, "PLOTTERS", {area: _small_figure for area in plot.PLOTTERS})
+    monkeypatch.setattr(roofline_figure, "figure", _small_figure)
     return directory
 
 
