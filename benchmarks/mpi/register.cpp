@@ -10,6 +10,7 @@
 #include "harness/area.h"
 #include "harness/free_memory.h"
 #include "mimd/threads.h"
+#include "mpi/agree.h"
 #include "mpi/mpi_benchmarks.h"
 #include "mpi/world.h"
 
@@ -47,14 +48,8 @@ void register_area_benchmarks(const Topology& topology, Options& options) {
     refusal = "rank " + std::to_string(world.rank) + " on " + world.hosts[static_cast<std::size_t>(world.rank)] +
               ": " + error.what();
   }
-  int refusing = refusal.empty() ? world.size : world.rank;
-  MPI_Allreduce(MPI_IN_PLACE, &refusing, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-  if (refusing < world.size) {
-    int length = static_cast<int>(refusal.size());
-    MPI_Bcast(&length, 1, MPI_INT, refusing, MPI_COMM_WORLD);
-    refusal.resize(static_cast<std::size_t>(length));
-    MPI_Bcast(refusal.data(), length, MPI_CHAR, refusing, MPI_COMM_WORLD);
-    throw std::invalid_argument(refusal);
+  if (const std::string agreed = mpi::agreed_error(refusal, MPI_COMM_WORLD); !agreed.empty()) {
+    throw std::invalid_argument(agreed);
   }
   if (world.size < 2) {
     throw std::invalid_argument("flynn_mpi runs on 2 ranks or more (mpirun -np 2 flynn_mpi, or scripts/run --mpi); this run has 1");

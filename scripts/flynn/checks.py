@@ -95,10 +95,11 @@ def literal(name: str) -> str:
     return "^" + re.sub(r"([.[\\()*+?{|^$])", r"\\\1", name) + "$"
 
 
-def write_check(path: Path, loaded: list[results.Result], args: argparse.Namespace, checks: Path) -> results.Result:
+def write_check(path: Path, loaded: list[results.Result], args: argparse.Namespace, extra: list[str],
+                checks: Path) -> results.Result:
     """A result made to check another run: beside it, and marked so that scripts/history does
     not take it for a run of its own."""
-    document = run.merge(loaded, args)
+    document = run.merge(loaded, args, extra)
     document["context"][CHECK_OF_KEY] = checks.name
     results.save(path, document)
     return results.from_document(path, document)
@@ -113,7 +114,7 @@ def compare_builds(out: Path, result: results.Result, other: list[results.Result
                    args: argparse.Namespace, extra: list[str]) -> int:
     """The other build is BASE: a drift of the machine moved both builds' runs alike, and the
     paired comparison takes it out."""
-    base = write_check(out.with_name(f"{out.stem}-base.json"), other, args, out)
+    base = write_check(out.with_name(f"{out.stem}-base.json"), other, args, extra, out)
     print(f"other build: {base.path}")
     return confirm(compare.compare_results(base, result, compare.Settings(paired=True)), out, args, extra, None)
 
@@ -146,9 +147,9 @@ def confirm(first: compare.Report, out: Path, args: argparse.Namespace, extra: l
         return EXIT_FINDING
     cleared: set[str] = set()
     if loaded[0]:
-        again = write_check(out.with_name(f"{out.stem}-rerun.json"), loaded[0], rerun, out)
+        again = write_check(out.with_name(f"{out.stem}-rerun.json"), loaded[0], rerun, extra, out)
         if baseline is None:
-            baseline = write_check(out.with_name(f"{out.stem}-rerun-base.json"), loaded[1], rerun, out)
+            baseline = write_check(out.with_name(f"{out.stem}-rerun-base.json"), loaded[1], rerun, extra, out)
         settings = compare.Settings(paired=args.against_build is not None)
         second = compare.compare_results(baseline, again, settings, pattern)
         print(compare.format_report(second, sys.stdout.isatty()), end="")

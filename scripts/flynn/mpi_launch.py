@@ -87,11 +87,6 @@ def hostfile_slots(path: Path) -> dict[str, int | None]:
     return hosts
 
 
-def hostfile_hosts(path: Path) -> list[str]:
-    """The distinct hosts a hostfile names, in order (see hostfile_slots)."""
-    return list(hostfile_slots(path))
-
-
 def hostfile_options(path: Path) -> list[str]:
     """mpirun's options for a hostfile: one rank per host, or where the file gives slots, one rank
     per slot, filled host by host (Open MPI's --map-by slot). With 2 ranks or more on a host, rank

@@ -214,7 +214,6 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
             f"{flag} needs {needed} or more repetitions over all runs: with {args.runs} x {args.repetitions} "
             f"the U test cannot reach alpha {compare.DEFAULT_ALPHA:g}"
         )
-    args.binary_flags = list(extra)
     return args, extra
 
 
@@ -436,15 +435,15 @@ def _cross_check(out: Path, document: dict[str, Any], binaries: list[Binary], qu
         results.save(out, document)
 
 
-def merge(loaded: list[results.Result], args: argparse.Namespace) -> dict[str, Any]:
+def merge(loaded: list[results.Result], args: argparse.Namespace, extra: list[str]) -> dict[str, Any]:
     document = results.merge(loaded)
     document["context"].update(run_settings(args))
     # scripts/fleet: the filter (a fleet's nodes must share it), and the Slurm node and job
     # (scripts/slurm/flynn.sbatch) that name a node's result.
     if args.filter is not None:
         document["context"]["flynn_filter"] = args.filter
-    if getattr(args, "binary_flags", None):
-        document["context"][machine.FLAGS_KEY] = shlex.join(args.binary_flags)
+    if extra:
+        document["context"][machine.FLAGS_KEY] = shlex.join(extra)
     for key, variable in (("slurm_node", "SLURMD_NODENAME"), ("slurm_job_id", "SLURM_JOB_ID")):
         if os.environ.get(variable):
             document["context"][key] = os.environ[variable]
@@ -518,7 +517,7 @@ def measure(out: Path, args: argparse.Namespace, extra: list[str],
     if select is not None:
         binaries = select(binaries)
     loaded, *other = run_all(binaries, args, extra, args.against_build)
-    document = merge(loaded, args)
+    document = merge(loaded, args, extra)
     if args.vm is not None:
         vm.mark_emulated(document["context"], args.vm)
     # Written before the cross-check, so a hang or Ctrl-C there keeps the data.

@@ -13,15 +13,12 @@ import pytest
 
 from flynn import mpi_launch
 from flynn.errors import FlynnError
-from flynn.mpi_launch import hostfile_hosts, hostfile_options, parse_hosts, run_mpi
+from flynn.mpi_launch import hostfile_options, hostfile_slots, parse_hosts, run_mpi
 
 
 @pytest.fixture
 def fake_binary(tmp_path: Path) -> Path:
-    binary = tmp_path / "flynn_mpi"
-    binary.write_text("#!/bin/sh\nexit 0\n")
-    binary.chmod(binary.stat().st_mode | stat.S_IXUSR)
-    return binary
+    return _executable(tmp_path / "flynn_mpi", "#!/bin/sh\nexit 0\n")
 
 
 @pytest.fixture
@@ -34,6 +31,16 @@ def one_line(error: pytest.ExceptionInfo[FlynnError]) -> str:
     text = str(error.value)
     assert "\n" not in text and text
     return text
+
+
+def _executable(path: Path, text: str) -> Path:
+    path.write_text(text)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def _gone(pid: int) -> bool:
+    return not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
 
 
 def test_local_and_test_hosts_are_parsed() -> None:
@@ -52,14 +59,14 @@ def test_a_hostfile_with_one_host_is_refused(tmp_path: Path) -> None:
     hostfile = tmp_path / "hosts"
     hostfile.write_text("# the only machine\nnode1 slots=4\nnode1\n\n")
     with pytest.raises(FlynnError) as error:
-        hostfile_hosts(hostfile)
+        hostfile_slots(hostfile)
     assert "only node1" in one_line(error) and "2 hosts" in one_line(error)
 
 
 def test_hostfile_hosts_are_distinct_and_in_order(tmp_path: Path) -> None:
     hostfile = tmp_path / "hosts"
     hostfile.write_text("b slots=2  # fast\na\nb\n")
-    assert hostfile_hosts(hostfile) == ["b", "a"]
+    assert list(hostfile_slots(hostfile)) == ["b", "a"]
 
 
 def test_a_hostfile_runs_a_rank_per_host_or_per_slot(tmp_path: Path) -> None:
@@ -82,7 +89,7 @@ def test_a_hostfile_with_a_bad_name_is_refused(tmp_path: Path) -> None:
     hostfile = tmp_path / "hosts"
     hostfile.write_text("a\n$(reboot)\n")
     with pytest.raises(FlynnError) as error:
-        hostfile_hosts(hostfile)
+        hostfile_slots(hostfile)
     assert ":2:" in one_line(error)
 
 
@@ -135,9 +142,7 @@ def test_a_run_past_its_limit_ends_every_rank(tmp_path: Path) -> None:
     """Two local ranks that never finish: one line after the limit, and no rank left running."""
     pids = tmp_path / "pids"
     pids.mkdir()
-    binary = tmp_path / "flynn_mpi"
-    binary.write_text(f"#!/bin/sh\necho $$ > {pids}/$$\nexec sleep 300\n")
-    binary.chmod(binary.stat().st_mode | stat.S_IXUSR)
+    binary = _executable(tmp_path / "flynn_mpi", f"#!/bin/sh\necho $$ > {pids}/$$\nexec sleep 300\n")
     start = time.monotonic()
     with pytest.raises(FlynnError) as error:
         run_mpi(binary, "local", tmp_path / "out.json", [], 3)
@@ -146,28 +151,31 @@ def test_a_run_past_its_limit_ends_every_rank(tmp_path: Path) -> None:
     started = [int(p.name) for p in pids.iterdir()]
     assert len(started) == 2, started
     for pid in started:  # the sleeps exec'ed by the ranks' shells (same pid)
-        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower(), pid
+        assert _gone(pid), pid
 
 
 @pytest.mark.skipif(shutil.which("mpirun") is None, reason="Open MPI (openmpi-bin) is not installed")
 def test_a_failing_rank_is_one_line(tmp_path: Path) -> None:
-    binary = tmp_path / "flynn_mpi"
-    binary.write_text("#!/bin/sh\necho \"$0: error: something is wrong\" >&2\nexit 2\n")
-    binary.chmod(binary.stat().st_mode | stat.S_IXUSR)
+    binary = _executable(tmp_path / "flynn_mpi", "#!/bin/sh\necho \"$0: error: something is wrong\" >&2\nexit 2\n")
     with pytest.raises(FlynnError) as error:
         run_mpi(binary, "local", tmp_path / "out.json", [], 60)
     assert "error: something is wrong" in one_line(error) and "exit" in one_line(error)
     assert not (tmp_path / "out.json").exists()
 
 
-def _executable(path: Path, text: str) -> Path:
-    path.write_text(text)
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
-
-
-def _gone(pid: int) -> bool:
-    return not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+def _run_beside_a_silent_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, agent_script: str,
+                              limit_s: float) -> tuple[FlynnError, float]:
+    """run_mpi on localhost and flynn-silent, reached through `agent_script` as ssh, of ranks that
+    never finish: the one-line error and the seconds it took."""
+    monkeypatch.setenv("OMPI_MCA_plm_rsh_agent", str(_executable(tmp_path / "ssh", agent_script)))
+    binary = _executable(tmp_path / "flynn_mpi", "#!/bin/sh\nexec sleep 300\n")
+    hostfile = tmp_path / "hosts"
+    hostfile.write_text("localhost\nflynn-silent\n")
+    start = time.monotonic()
+    with pytest.raises(FlynnError) as error:
+        run_mpi(binary, str(hostfile), tmp_path / "out.json", [], limit_s)
+    one_line(error)
+    return error.value, time.monotonic() - start
 
 
 @pytest.mark.skipif(shutil.which("mpirun") is None, reason="Open MPI (openmpi-bin) is not installed")
@@ -176,16 +184,9 @@ def test_a_host_whose_ssh_hangs_is_ended_with_the_run(tmp_path: Path, monkeypatc
     left a hung ssh running after the run had been ended. It is ended with mpirun's session."""
     pids = tmp_path / "pids"
     pids.mkdir()
-    agent = _executable(tmp_path / "ssh", f"#!/bin/sh\necho $$ > {pids}/$$\nexec sleep 300\n")
-    monkeypatch.setenv("OMPI_MCA_plm_rsh_agent", str(agent))
-    binary = _executable(tmp_path / "flynn_mpi", "#!/bin/sh\nexec sleep 300\n")
-    hostfile = tmp_path / "hosts"
-    hostfile.write_text("localhost\nflynn-silent\n")
-    start = time.monotonic()
-    with pytest.raises(FlynnError) as error:
-        run_mpi(binary, str(hostfile), tmp_path / "out.json", [], 3)
-    assert "did not finish within 3 s" in one_line(error)
-    assert time.monotonic() - start < 3 + 2 * mpi_launch._GRACE_S + 5
+    error, took = _run_beside_a_silent_host(tmp_path, monkeypatch, f"#!/bin/sh\necho $$ > {pids}/$$\nexec sleep 300\n", 3)
+    assert "did not finish within 3 s" in str(error)
+    assert took < 3 + 2 * mpi_launch._GRACE_S + 5
     started = [int(p.name) for p in pids.iterdir()]
     assert len(started) == 1, started  # one ssh, to flynn-silent; localhost is mpirun's own
     assert _gone(started[0]), f"the ssh to the silent host (pid {started[0]}) outlived the run"
@@ -194,19 +195,13 @@ def test_a_host_whose_ssh_hangs_is_ended_with_the_run(tmp_path: Path, monkeypatc
 @pytest.mark.skipif(shutil.which("mpirun") is None, reason="Open MPI (openmpi-bin) is not installed")
 def test_a_host_that_does_not_answer_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """ssh's own words for a host that timed out, and the time-out that flynn gives ssh."""
-    agent = _executable(tmp_path / "ssh", f'#!/bin/sh\necho "$@" > {tmp_path}/args\n'
-                        'echo "ssh: connect to host flynn-silent port 22: Connection timed out" >&2\nexit 255\n')
-    monkeypatch.setenv("OMPI_MCA_plm_rsh_agent", str(agent))
     monkeypatch.delenv("OMPI_MCA_plm_rsh_args", raising=False)
-    binary = _executable(tmp_path / "flynn_mpi", "#!/bin/sh\nexec sleep 300\n")
-    hostfile = tmp_path / "hosts"
-    hostfile.write_text("localhost\nflynn-silent\n")
-    start = time.monotonic()
-    with pytest.raises(FlynnError) as error:
-        run_mpi(binary, str(hostfile), tmp_path / "out.json", [], 60)
-    line = one_line(error)
+    error, took = _run_beside_a_silent_host(
+        tmp_path, monkeypatch, f'#!/bin/sh\necho "$@" > {tmp_path}/args\n'
+        'echo "ssh: connect to host flynn-silent port 22: Connection timed out" >&2\nexit 255\n', 60)
+    line = str(error)
     assert "a host does not answer" in line and "flynn-silent" in line, line
-    assert time.monotonic() - start < 30
+    assert took < 30
     args = (tmp_path / "args").read_text()
     assert f"-o ConnectTimeout={mpi_launch.SSH_CONNECT_TIMEOUT_S} -o BatchMode=yes" in args, args
 

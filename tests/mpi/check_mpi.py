@@ -53,6 +53,8 @@ def check_results(failures: Failures, result: dict, listed: set[str], ranks: int
     failures.check(all(host_of.values()), f"a rank without its host in the context: {host_of}")
     placements, collectives, hybrid, hybrid_skipped = set(), set(), set(), set()
     cpu_shares = []
+    # Whether every rank has a CPU of this machine to itself (4 test hosts on 2 CPUs do not).
+    own_cpus = ranks <= len(os.sched_getaffinity(0))
     for name, run in runs.items():
         parsed = parse(name)
         if parsed.kernel == "hybrid" and failures.not_measured(name, run):
@@ -85,7 +87,7 @@ def check_results(failures: Failures, result: dict, listed: set[str], ranks: int
                 # the idle ranks' polling takes rank 0's CPU for most of the trip (15% seen), so
                 # there only some CPU time is asked for.
                 cpu, wall = run.get("task_clock_ns_per_message", 0), run["ns_per_message"]
-                low = 0.2 * wall if ranks <= len(os.sched_getaffinity(0)) else 0.01 * wall
+                low = 0.2 * wall if own_cpus else 0.01 * wall
                 cpu_shares.append(cpu / wall)
                 failures.check(low <= cpu <= 1.5 * wall + 50,
                                f"{name}: task_clock_ns_per_message {cpu:.0f} against ns_per_message {wall:.0f}"
@@ -106,7 +108,7 @@ def check_results(failures: Failures, result: dict, listed: set[str], ranks: int
     failures.check(("cross_host" in placements) == (hosts > 1), f"placements {placements} on {hosts} hosts")
     failures.check({(1, 1), (ranks, 1), (1, 2), (ranks, 2)} <= hybrid | hybrid_skipped,
                    f"hybrid rows {sorted(hybrid | hybrid_skipped)}")
-    if ranks > len(os.sched_getaffinity(0)):
+    if not own_cpus:
         # More ranks than this machine's CPUs (4 test hosts on 2): the waiting ranks poll on the
         # working ranks' CPUs, so no row fits, and each says so rather than measure time-slicing.
         failures.check(not hybrid, f"hybrid rows measured with {ranks} ranks on fewer CPUs: {sorted(hybrid)}")
@@ -114,7 +116,7 @@ def check_results(failures: Failures, result: dict, listed: set[str], ranks: int
         # One thread per rank fits wherever each rank has a CPU of its own (a test host each, or
         # mpirun's binding of 2 local ranks to a core each); 2 threads on a test host's one CPU do not.
         failures.check({(1, 1), (ranks, 1)} <= hybrid, f"hybrid ranks x threads run {sorted(hybrid)}")
-    if hosts > 1 and ranks <= len(os.sched_getaffinity(0)):
+    if hosts > 1 and own_cpus:
         failures.check({(1, 2), (ranks, 2)} <= hybrid_skipped and all(t == 1 for _, t in hybrid),
                        f"2 threads on a test host's one CPU: run {sorted(hybrid)}, skipped {sorted(hybrid_skipped)}")
     pairs = {(int(parse(n).params["rank_a"]), int(parse(n).params["rank_b"])) for n in runs if "/pair_latency/" in n}
